@@ -1,0 +1,8 @@
+# Sourced by build.sh and test.sh: use the active virtual environment, or create and use .venv,
+# then install the pinned requirements (a no-op when they are already installed).
+if [ -z "${VIRTUAL_ENV:-}" ]; then
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  # shellcheck disable=SC1091
+  . .venv/bin/activate
+fi
+python -m pip install --quiet --disable-pip-version-check -r requirements.txt

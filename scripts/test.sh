@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Run every test: unit tests, each notebook under nbval (executed once, in an empty temporary
+# folder, with only the package installed), the book build with warnings as errors, and the
+# real-browser test. Installs what it needs; extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+# The browser test drives Debian's chromium. Install it when we can (root with apt-get);
+# otherwise the browser test skips and says why.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing chromium for the browser test..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+      >/dev/null 2>&1 || echo "Could not install chromium: the browser test will skip."
+  fi
+fi
+
+notebooks=$(mktemp -d)
+trap 'rm -rf "$notebooks"' EXIT
+cp book/*.ipynb "$notebooks"/ 2>/dev/null || true
+# Notebooks first: tests/nbcapture.py keeps their outputs for the build test that follows.
+python -m pytest "$notebooks" tests "$@"

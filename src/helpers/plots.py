@@ -1,0 +1,45 @@
+"""The book's plotting style and colours, shared by every chapter.
+
+Introduced in the Introduction; first used in chapter 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import numpy as np
+
+BOOK_STYLE = {
+    "figure.figsize": (7.0, 3.6),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "font.size": 10,
+}
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib defaults (call once at the top of a chapter)."""
+    mpl.rcParams.update(BOOK_STYLE)
+
+
+def lambda_colors(lambdas: Sequence[float], cmap: str = "viridis") -> dict[float, tuple]:
+    """One colour per λ, ordered from small (dark) to large (light); λ = 0 is black.
+
+    Every chapter uses it, so the same λ has the same colour across a chapter's figures.
+    """
+    positive = sorted({lam for lam in lambdas if lam > 0})
+    colormap = mpl.colormaps[cmap]
+    shades = np.linspace(0.1, 0.85, len(positive))
+    colours = {lam: colormap(shade) for lam, shade in zip(positive, shades, strict=True)}
+    if any(lam == 0 for lam in lambdas):
+        colours[0.0] = (0.0, 0.0, 0.0, 1.0)
+    return {lam: colours[float(lam) if lam == 0 else lam] for lam in lambdas}

@@ -1,0 +1,71 @@
+"""House rules for the chapter notebooks (see README, "Contributing")."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("nbtools", ROOT / "scripts" / "notebooks.py")
+nbtools = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(nbtools)
+
+NOTEBOOKS = nbtools.notebooks()
+ids = [p.name for p in NOTEBOOKS]
+
+
+def test_bootstrap_names_the_configured_repository():
+    source = nbtools.bootstrap_source()
+    assert "google.colab" in source and "git+https://github.com/" in source
+    assert "@main" in source or "@v" in source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nbtools.is_clean(nb), f"{path.name} has outputs: run `python scripts/notebooks.py sync`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_starts_with_the_bootstrap_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "code" and first.source == nbtools.bootstrap_source(), (
+        f"{path.name}: first cell is not the Colab bootstrap; "
+        "run `python scripts/notebooks.py sync`"
+    )
+    assert "remove-cell" in first.metadata.get("tags", []), (
+        "the bootstrap should not show on the page"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_live_widget_cells_are_not_executed_by_the_build(path):
+    """Cells that show live ipywidgets are dead on a static page and may stall executors."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and (
+            "live_slider(" in cell.source
+            or "LiveFigure(" in cell.source
+            or "interact(" in cell.source
+        ):
+            tags = cell.metadata.get("tags", [])
+            assert "skip-execution" in tags and "nbval-ignore-output" in tags, (
+                f"{path.name}: a live-widget cell lacks the skip-execution/nbval-ignore-output tags"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_chapter_rhythm(path):
+    """Running-this-chapter box, Summary, Exercises and References, in that order."""
+    text = "\n".join(
+        c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"
+    )
+    marks = ["Running this chapter", "## Summary", "## Exercises", "## References"]
+    positions = [text.find(mark) for mark in marks]
+    assert all(p >= 0 for p in positions), f"{path.name} lacks one of {marks}"
+    assert positions == sorted(positions), f"{path.name}: sections out of order"
+    assert "{footbibliography}" in text

@@ -1,0 +1,89 @@
+"""Live sliders redraw on a programmatic change; static sliders embed one frame per value."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers.widgets import LiveFigure, live_slider, selection_slider, static_slider  # noqa: E402
+
+VALUES = [0.0, 0.1, 1.0, 10.0]
+
+
+def sine_figure():
+    fig, ax = plt.subplots()
+    x = np.linspace(0, 1, 50)
+    (line,) = ax.plot(x, np.zeros_like(x))
+
+    def update(value):
+        line.set_ydata(np.sin(2 * np.pi * x) * value)
+        ax.set_title(f"λ = {value:g}")
+
+    return fig, line, update
+
+
+def test_selection_slider_holds_zero_and_does_not_update_while_dragging():
+    slider = selection_slider(VALUES, "λ", 0.0)
+    assert slider.value == 0.0 and slider.options[0] == ("0", 0.0)
+    assert slider.continuous_update is False
+    with pytest.raises(ValueError, match="value must be one of values"):
+        selection_slider(VALUES, "λ", 0.5)
+    with pytest.raises(ValueError, match="non-empty"):
+        selection_slider([], "λ")
+
+
+def test_live_slider_redraws_the_figure_when_the_value_changes():
+    fig, line, update = sine_figure()
+    live = live_slider(fig, update, VALUES, "λ", value=0.1)
+    assert isinstance(live, LiveFigure) and live.redraws == 1
+    before_data, before_png = line.get_ydata().copy(), live.image.value
+    live.controls["value"].value = 10.0  # what dragging the handle does
+    assert live.redraws == 2, "the callback did not finish"
+    assert not np.allclose(line.get_ydata(), before_data)
+    assert live.image.value != before_png
+    live.controls["value"].value = 10.0  # unchanged value: no extra redraw
+    assert live.redraws == 2
+
+
+def test_live_figure_with_two_controls():
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 0])
+    calls = []
+
+    def update(lam, lr):
+        calls.append((lam, lr))
+        line.set_ydata([lam, lr])
+
+    live = LiveFigure(
+        fig,
+        update,
+        {
+            "lam": selection_slider(VALUES, "λ", 0.0),
+            "lr": selection_slider([1e-3, 1e-2], "η", 1e-3),
+        },
+    )
+    live.controls["lr"].value = 1e-2
+    assert calls == [(0.0, 1e-3), (0.0, 1e-2)]
+
+
+def test_static_slider_embeds_one_distinct_frame_per_value():
+    fig, _, update = sine_figure()
+    page = static_slider(fig, update, VALUES, "λ", value=1.0).data
+    frames = re.findall(r'"data:image/png;base64,[^"]+"', page.split("<script>")[1])
+    assert len(frames) == len(VALUES) and len(set(frames)) == len(VALUES)
+    assert 'value="2"' in page and "λ = 1" in page  # starts at the requested value
+    assert 'max="3"' in page
+    assert plt.fignum_exists(fig.number) is False
+
+
+def test_static_sliders_get_unique_ids():
+    pages = []
+    for _ in range(2):
+        fig, _, update = sine_figure()
+        pages.append(static_slider(fig, update, VALUES, "λ").data)
+    ids = [re.search(r'id="(wdd-slider-\d+)"', p).group(1) for p in pages]
+    assert ids[0] != ids[1]
