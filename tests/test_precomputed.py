@@ -7,25 +7,7 @@ from helpers import precomputed
 def data_dir(tmp_path, monkeypatch):
     """Redirect writes and reads to a temporary package data folder."""
     monkeypatch.setattr(precomputed, "DATA_DIR", tmp_path)
-
-    class _Files:
-        def __truediv__(self, part):
-            return _Path(tmp_path / part if part != "data" else tmp_path)
-
-    class _Path:
-        def __init__(self, path):
-            self.path = path
-
-        def __truediv__(self, part):
-            return _Path(self.path / part)
-
-        def is_file(self):
-            return self.path.is_file()
-
-        def read_text(self):
-            return self.path.read_text()
-
-    monkeypatch.setattr(precomputed.resources, "files", lambda _pkg: _Files())
+    monkeypatch.setattr(precomputed, "data_files", lambda: tmp_path)
     return tmp_path
 
 

@@ -45,9 +45,14 @@ def save_results(name: str, config: dict, results: dict, command: str) -> Path:
     return path
 
 
+def data_files():
+    """The package's data folder as installed (works from a wheel and an editable install)."""
+    return resources.files("helpers") / "data"
+
+
 def load_results(name: str, config: dict | None = None) -> dict:
     """Read a stored result; with ``config``, fail unless it was made from that configuration."""
-    files = resources.files("helpers") / "data" / f"{name}.json"
+    files = data_files() / f"{name}.json"
     if not files.is_file():
         raise FileNotFoundError(f"no precomputed result named {name!r} in helpers/data")
     record = json.loads(files.read_text())
