@@ -1,0 +1,419 @@
+"""SGD, Adam and AdamW from scratch, with L2 or decoupled weight decay, and parameter groups.
+
+Each optimizer subclasses ``torch.optim.Optimizer``, so per-group hyperparameters, the schedulers
+of ``torch.optim.lr_scheduler``, ``state_dict()``/``load_state_dict()`` and ``zero_grad()`` work as
+they do for PyTorch's own. The tests prove that they take the same steps as ``torch.optim`` (to
+1e-10 in float64 over hundreds of scheduled steps), so what you read here is what PyTorch runs.
+
+Notation (the book's): θ parameters, g_t gradient, η_t = ``lr`` (the learning rate of step t, as a
+scheduler sets it), λ = ``weight_decay``, s_t = η_t/η_0 the schedule multiplier, μ momentum,
+b_t momentum buffer, m_t and v_t Adam's moments, m̂_t and v̂_t their bias-corrected values.
+
+The one idea: weight decay can enter an optimizer in two places.
+
+- **L2 (coupled)**: add the penalty's gradient λ·θ to g_t, and let the optimizer do with it
+  whatever it does with g_t. In SGD that is exactly a shrink by η·λ; in Adam it is divided by
+  √v̂_t, so weights with large gradients are barely decayed.
+- **Decoupled**: shrink θ ← (1 − η_t·λ)·θ directly, outside the gradient, as AdamW does.
+
+Both go through :meth:`_WeightDecayOptimizer._weight_decay`, the single switch.
+
+Where each piece is taught: :class:`SGD` in chapter 1 (The L2 penalty, derived); :class:`Adam`,
+:class:`AdamW` and :func:`effective_decay` in chapter 2 (L2 inside Adam is not weight decay);
+:func:`param_groups` and :func:`describe_param_groups` in chapter 3 (Which weights to decay).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from numbers import Real
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+RULES = ("nanogpt", "mingpt", "olmo2", "all")
+
+
+def _check_number(name: str, value, low: float, allowed: str, low_open: bool = False) -> None:
+    """Raise ValueError naming ``name`` and its allowed range unless ``value`` lies in it."""
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if low_open else value >= low)
+    if not ok:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+class _WeightDecayOptimizer(torch.optim.Optimizer):
+    """What SGD and Adam share: argument checks and the one switch between L2 and decoupled decay.
+
+    Each group remembers ``lr_0``, its learning rate when it was added, so that with
+    ``independent=True`` the schedule multiplier s_t = η_t/η_0 is known even without a scheduler
+    (a scheduler's ``initial_lr`` takes precedence), and ``last_lr``, the η_t of its last step,
+    which :func:`effective_decay` reports.
+    """
+
+    def __init__(self, params, defaults: dict) -> None:
+        if isinstance(params, torch.Tensor):
+            params = [params]
+        params = list(params)
+        if not params:
+            raise ValueError("params must hold at least one tensor or param group, got none")
+        super().__init__(params, defaults)
+
+    def add_param_group(self, param_group: dict) -> None:
+        self._check_group({**self.defaults, **param_group})
+        super().add_param_group(param_group)
+        self.param_groups[-1].setdefault("lr_0", self.param_groups[-1]["lr"])
+
+    def _check_group(self, group: dict) -> None:
+        _check_number("lr", group["lr"], 0, "a finite number > 0", low_open=True)
+        _check_number("weight_decay", group["weight_decay"], 0, "a finite number >= 0")
+        for flag in ("decoupled", "independent"):
+            if not isinstance(group[flag], bool):
+                raise ValueError(f"{flag} must be True or False, got {group[flag]!r}")
+        if group["independent"] and not group["decoupled"]:
+            raise ValueError(
+                "independent=True needs decoupled=True: the lr-independent shrink s_t·λ is a "
+                "form of decoupled weight decay"
+            )
+
+    def _grad(self, param: torch.Tensor) -> torch.Tensor:
+        if param.grad.is_sparse:
+            raise ValueError(
+                f"{type(self).__name__} does not support sparse gradients; use "
+                "nn.Embedding(sparse=False) or torch.optim.SparseAdam"
+            )
+        return param.grad
+
+    @staticmethod
+    def _shrink(group: dict, lr: float) -> float:
+        """The fraction of θ that decoupled decay removes in a step taken with learning rate lr."""
+        if group["independent"]:
+            # s_t·λ with s_t = η_t/η_0: Loshchilov & Hutter's Algorithm 2, λ a fraction per step
+            lr_0 = group.get("initial_lr", group["lr_0"])
+            return lr / lr_0 * group["weight_decay"]
+        # η_t·λ: PyTorch's AdamW, the decay scaled by the learning rate
+        return lr * group["weight_decay"]
+
+    def _weight_decay(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> torch.Tensor:
+        """Apply weight decay to ``param`` or ``grad``; return the gradient the step should use.
+
+        This is the whole difference between L2 and decoupled weight decay.
+        """
+        if group["weight_decay"] == 0:
+            return grad
+        if group["decoupled"]:
+            # θ ← (1 − η_t·λ)·θ_{t−1}  (or (1 − s_t·λ)·θ_{t−1}): g_t, b_t, m_t, v_t never see it
+            param.mul_(1 - self._shrink(group, group["lr"]))
+            return grad
+        # L2: g_t ← g_t + λ·θ_{t−1}, the gradient of (λ/2)·‖θ‖², from here on just gradient
+        return grad.add(param, alpha=group["weight_decay"])
+
+
+class SGD(_WeightDecayOptimizer):
+    """Stochastic gradient descent with momentum and L2 or decoupled weight decay.
+
+    Introduced in chapter 1 (The L2 penalty, derived).
+
+    - ``decoupled=False`` is ``torch.optim.SGD(weight_decay=λ)``: g_t ← g_t + λ·θ_{t−1}. With
+      momentum the decay term is accumulated in the buffer b_t like any gradient.
+    - ``decoupled=True`` is SGDW in PyTorch's style: θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·b_t with
+      b_t = μ·b_{t−1} + g_t; the shrink uses the weights from before the step and never enters
+      the buffer. Without momentum both are the same update, θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·g_t.
+    - ``independent=True`` (with ``decoupled=True``) shrinks by s_t·λ instead of η_t·λ, as in
+      Loshchilov & Hutter's Algorithm 1; λ is then a fraction per step (1e-2 = 1 % per step).
+
+    Args:
+        params: tensors, or param-group dicts (e.g. from :func:`param_groups`).
+        lr: η, > 0. momentum: μ >= 0. weight_decay: λ >= 0.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        decoupled: bool = False,
+        independent: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            decoupled=decoupled,
+            independent=independent,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        _check_number("momentum", group["momentum"], 0, "a finite number >= 0")
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, mu = group["lr"], group["momentum"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = self._weight_decay(param, self._grad(param), group)
+                if mu != 0:
+                    state = self.state[param]
+                    if "momentum_buffer" not in state:
+                        # b_1 = g_1
+                        state["momentum_buffer"] = grad.detach().clone()
+                    else:
+                        # b_t = μ·b_{t−1} + g_t
+                        state["momentum_buffer"].mul_(mu).add_(grad)
+                    grad = state["momentum_buffer"]
+                # θ_t = θ_{t−1} − η_t·b_t   (b_t = g_t without momentum)
+                param.add_(grad, alpha=-lr)
+            group["last_lr"] = lr
+        return loss
+
+
+class Adam(_WeightDecayOptimizer):
+    """Adam with L2 (``decoupled=False``) or decoupled (``decoupled=True``) weight decay.
+
+    Introduced in chapter 2 (L2 inside Adam is not weight decay).
+
+    - ``decoupled=False`` is ``torch.optim.Adam(weight_decay=λ)``: λ·θ is added to g_t, so it
+      passes through m_t and v_t and ends up divided by √v̂_t.
+    - ``decoupled=True`` is ``torch.optim.AdamW(weight_decay=λ)``: θ is shrunk by η_t·λ before
+      the Adam step, and the moments see only the loss gradient.
+    - ``independent=True`` (needs ``decoupled=True``) shrinks by s_t·λ, with s_t = η_t/η_0 the
+      schedule multiplier of Loshchilov & Hutter's Algorithm 2, not multiplied by the base
+      learning rate. η_0 is the group's ``initial_lr`` when a scheduler set one, otherwise its lr
+      when it was added to the optimizer. λ is then a fraction per step: 1e-2 removes 1 % of θ
+      per step at full learning rate, and λ_independent = η_0·λ_PyTorch gives the same run.
+
+    Args:
+        params: tensors, or param-group dicts (e.g. from :func:`param_groups`).
+        lr: η > 0. betas: (β1, β2), each in [0, 1). eps: ε >= 0. weight_decay: λ >= 0.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled: bool = False,
+        independent: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled=decoupled,
+            independent=independent,
+        )
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        _check_number("eps", group["eps"], 0, "a finite number >= 0")
+        betas = group["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+            raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
+        for name, beta in zip(("betas[0]", "betas[1]"), betas, strict=True):
+            _check_number(name, beta, 0, "in [0, 1)")
+            if beta >= 1:
+                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # The operations below are PyTorch's single-tensor Adam, in its order, so that the two
+        # agree to rounding; each line is the equation in the comment above it.
+        for group in self.param_groups:
+            lr, eps = group["lr"], group["eps"]
+            beta1, beta2 = group["betas"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = self._grad(param)
+                state = self.state[param]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros_like(param)  # m_0 = 0
+                    state["exp_avg_sq"] = torch.zeros_like(param)  # v_0 = 0
+                state["step"] += 1
+                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+
+                # L2: g_t ← g_t + λ·θ_{t−1}   or   decoupled: θ ← (1 − η_t·λ)·θ_{t−1}
+                grad = self._weight_decay(param, grad, group)
+                # m_t = β1·m_{t−1} + (1 − β1)·g_t   (as m_{t−1} + (1 − β1)·(g_t − m_{t−1}))
+                m.lerp_(grad, 1 - beta1)
+                # v_t = β2·v_{t−1} + (1 − β2)·g_t²
+                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                # m̂_t = m_t/(1 − β1^t),  v̂_t = v_t/(1 − β2^t)
+                bias_correction1 = 1 - beta1**t
+                bias_correction2 = 1 - beta2**t
+                # √v̂_t + ε
+                denom = (v.sqrt() / bias_correction2**0.5).add_(eps)
+                # θ_t = θ_t − η_t·m̂_t/(√v̂_t + ε)
+                param.addcdiv_(m, denom, value=-lr / bias_correction1)
+            group["last_lr"] = lr
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: equal to ``torch.optim.AdamW`` (same defaults).
+
+    Introduced in chapter 2 (L2 inside Adam is not weight decay). Each step is
+    θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·m̂_t/(√v̂_t + ε); with ``independent=True`` the shrink is s_t·λ
+    (see :class:`Adam`).
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        independent: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, True, independent)
+
+
+def effective_decay(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """Per parameter, the fraction of each coordinate that weight decay removed in the last step.
+
+    Introduced in chapter 2 (L2 inside Adam is not weight decay), for its histogram.
+
+    Returns ``{name: tensor shaped like the parameter}`` for every parameter that has taken a
+    step, in the optimizer's order; names come from the group's ``param_names`` (as
+    :func:`param_groups` sets them), else ``"group{i}.{j}"``. Histogram it with
+    ``torch.cat([d.flatten() for d in result.values()])``. By definition:
+
+    - decoupled (:class:`AdamW`, ``Adam(decoupled=True)``, ``SGD(decoupled=True)``): η_t·λ for
+      every coordinate, or s_t·λ with ``independent=True``; this is exactly the shrink applied.
+    - :class:`Adam` with L2: η_t·λ/(√v̂_t + ε), with the v̂_t after the last step. This is the
+      instantaneous ratio: it ignores that λ·θ also enters m_t and acts over later steps
+      through momentum, so it is a definition for comparison, not the exact shrink.
+    - :class:`SGD` with L2: η_t·λ (ignoring momentum, for the same reason); without momentum
+      this is exact.
+
+    η_t is the learning rate the last step used, even if a scheduler has changed it since.
+    """
+    if not isinstance(optimizer, (SGD, Adam)):
+        raise ValueError(
+            f"optimizer must be a helpers.optim SGD, Adam or AdamW, got {type(optimizer).__name__}"
+        )
+    result = {}
+    for i, group in enumerate(optimizer.param_groups):
+        names = group.get("param_names") or [f"group{i}.{j}" for j in range(len(group["params"]))]
+        for name, param in zip(names, group["params"], strict=True):
+            state = optimizer.state.get(param)
+            if "last_lr" not in group or (isinstance(optimizer, Adam) and not state):
+                continue  # this parameter has not taken a step
+            lr, lam = group["last_lr"], group["weight_decay"]
+            if group["decoupled"]:
+                fraction = torch.full_like(param, optimizer._shrink(group, lr))
+            elif isinstance(optimizer, Adam) and lam != 0:
+                # η_t·λ/(√v̂_t + ε), computed as Adam.step computes its denominator
+                bias_correction2 = 1 - group["betas"][1] ** state["step"]
+                denom = (state["exp_avg_sq"].sqrt() / bias_correction2**0.5).add_(group["eps"])
+                fraction = (lr * lam) / denom
+            else:
+                fraction = torch.full_like(param, lr * lam)
+            result[name] = fraction
+    if not result:
+        raise ValueError("effective_decay needs an optimizer that has taken a step")
+    return result
+
+
+def _embedding_weights(model: nn.Module) -> set[int]:
+    """ids of every tensor that is the weight of an nn.Embedding (ids, never a set of tensors)."""
+    return {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
+
+
+def _linear_weights(model: nn.Module) -> set[int]:
+    return {id(m.weight) for m in model.modules() if isinstance(m, nn.Linear)}
+
+
+def _decays(rule: str, param: torch.Tensor, linear: set[int], embedding: set[int]) -> bool:
+    """Whether ``rule`` decays ``param``. A tied tensor is one tensor, so it gets one answer."""
+    if rule == "nanogpt":  # nanoGPT since May 2023 (and GPT-1's code): every matrix
+        return param.dim() >= 2
+    if rule == "mingpt":  # minGPT: nn.Linear weights only; a head tied to wte is an embedding
+        return id(param) in linear and id(param) not in embedding
+    if rule == "olmo2":  # OLMo 2: everything but embeddings (norms and biases too)
+        return id(param) not in embedding
+    return True  # "all": Nanda et al.'s grokking runs, OLMo-7B-0724
+
+
+def param_groups(model: nn.Module, weight_decay: float, rule: str = "nanogpt") -> list[dict]:
+    """Split ``model``'s trainable parameters into a decayed and a not-decayed param group.
+
+    Introduced in chapter 3 (Which weights to decay). Rules:
+
+    - ``"nanogpt"``: every tensor with ≥ 2 dimensions decays (matrices and embeddings); biases
+      and norm gains do not.
+    - ``"mingpt"``: only ``nn.Linear`` weights decay; embeddings, norms and biases do not. A
+      Linear weight tied to an ``nn.Embedding`` (the usual tied output head) counts as the
+      embedding and is not decayed.
+    - ``"olmo2"``: everything decays except the weights of every ``nn.Embedding``, positional
+      ones included (norm gains and biases are decayed).
+    - ``"all"``: everything decays.
+
+    Returns ``[decay, no_decay]``, always both and in that order (a group may be empty), each a
+    dict with ``params``, ``param_names``, ``weight_decay`` (λ and 0.0) and ``name`` ("decay",
+    "no_decay"); any ``torch.optim`` optimizer accepts them, and ``param_names`` is PyTorch's
+    own key for named parameters. Order is the model's ``named_parameters()`` order, so it is
+    the same in every run (``load_state_dict`` matches state by position). Tied tensors appear
+    once, under their first name; parameters with ``requires_grad=False`` are left out.
+    """
+    _check_number("weight_decay", weight_decay, 0, "a finite number >= 0")
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}; got {rule!r}")
+    linear, embedding = _linear_weights(model), _embedding_weights(model)
+    decay = {"name": "decay", "params": [], "param_names": [], "weight_decay": weight_decay}
+    no_decay = {"name": "no_decay", "params": [], "param_names": [], "weight_decay": 0.0}
+    # named_parameters() yields a tied tensor once, under the first name that reaches it
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    for name, param in trainable:
+        group = decay if _decays(rule, param, linear, embedding) else no_decay
+        group["params"].append(param)
+        group["param_names"].append(name)
+
+    # minGPT's check: every trainable tensor is in exactly one group, none is missing
+    placed = [id(p) for p in decay["params"] + no_decay["params"]]
+    if len(placed) != len(set(placed)) or set(placed) != {id(p) for _, p in trainable}:
+        raise AssertionError("param_groups: a parameter is missing or in both groups")
+    return [decay, no_decay]
+
+
+class GroupRow(NamedTuple):
+    """One line of :func:`describe_param_groups`."""
+
+    group: str  # "decay" or "no_decay"
+    names: list[str]  # parameter names, in the model's order
+    tensors: int  # how many tensors
+    parameters: int  # how many scalar parameters (a tied tensor counted once)
+
+
+def describe_param_groups(model: nn.Module, rule: str = "nanogpt") -> list[GroupRow]:
+    """Rows (group, parameter names, tensor count, parameter count) for ``param_groups``.
+
+    Introduced in chapter 3 (Which weights to decay). nanoGPT's ``configure_optimizers`` prints
+    the same numbers; here they come back as data so a chapter can tabulate or assert them.
+    """
+    return [
+        GroupRow(g["name"], list(g["param_names"]), len(g["params"]),
+                 sum(p.numel() for p in g["params"]))
+        for g in param_groups(model, weight_decay=0.0, rule=rule)
+    ]
