@@ -99,8 +99,10 @@ def main():
 
     tensors = sum(len(g["params"]) for g in opts[BASELINE].param_groups)
     numel = sum(p.numel() for g in opts[BASELINE].param_groups for p in g["params"])
-    print(f"tiny GPT: {tensors} tensors, {numel:,} parameters · {device} · "
-          f"{torch.get_num_threads()} torch threads · torch {torch.__version__}")
+    print(
+        f"tiny GPT: {tensors} tensors, {numel:,} parameters · {device} · "
+        f"{torch.get_num_threads()} torch threads · torch {torch.__version__}"
+    )
     print(f"{'optimizer':28s} {'µs/step (median)':>17s} {'min':>8s} {'vs foreach':>11s}")
     base = statistics.median(rounds[BASELINE])
     for name, times in rounds.items():

@@ -27,6 +27,7 @@ def one_thread():
     yield
     torch.set_num_threads(threads)
 
+
 VOCAB, DIM, CONTEXT, BATCH = 13, 8, 6, 4
 STEPS, WARMUP = 300, 20
 LAMBDAS = (0.1, 0.02, 0.0)  # λ of the three groups: matrices, embeddings and gains, biases
@@ -290,8 +291,10 @@ def test_state_dict_mid_run_continues_identically(case):
     for x, y in data[: STEPS // 2]:
         train_step(model2, opt2, sched2, x, y)
     buffer = io.BytesIO()
-    torch.save({"model": model2.state_dict(), "opt": opt2.state_dict(),
-                "sched": sched2.state_dict()}, buffer)
+    torch.save(
+        {"model": model2.state_dict(), "opt": opt2.state_dict(), "sched": sched2.state_dict()},
+        buffer,
+    )
     buffer.seek(0)
     saved = torch.load(buffer)
 
@@ -373,8 +376,7 @@ def test_sgdw_shrink_uses_weights_before_the_step_and_skips_the_buffer():
 
 def test_parameters_without_gradients_are_left_alone():
     a, b = nn.Parameter(torch.ones(2)), nn.Parameter(torch.ones(2))
-    for opt in (optim.AdamW([a, b], weight_decay=0.5), optim.SGD([a, b], lr=0.1,
-                                                                 weight_decay=0.5)):
+    for opt in (optim.AdamW([a, b], weight_decay=0.5), optim.SGD([a, b], lr=0.1, weight_decay=0.5)):
         a.grad = torch.ones(2)
         opt.step()
         opt.zero_grad()
@@ -446,11 +448,13 @@ def test_effective_decay_of_adam_l2_is_the_true_shrink_on_a_pure_decay_step():
 
 def test_effective_decay_of_independent_and_sgd():
     _, opt = trained(lambda g: optim.AdamW(g, lr=1e-2, independent=True))
-    torch.testing.assert_close(optim.effective_decay(opt)["fc.weight"].max().item(),
-                               warmup_cosine(4) * 0.1)
+    torch.testing.assert_close(
+        optim.effective_decay(opt)["fc.weight"].max().item(), warmup_cosine(4) * 0.1
+    )
     _, opt = trained(lambda g: optim.SGD(g, lr=0.1, momentum=0.9))
-    torch.testing.assert_close(optim.effective_decay(opt)["fc.weight"].max().item(),
-                               0.1 * warmup_cosine(4) * 0.1)
+    torch.testing.assert_close(
+        optim.effective_decay(opt)["fc.weight"].max().item(), 0.1 * warmup_cosine(4) * 0.1
+    )
 
 
 def test_effective_decay_needs_a_step_and_our_optimizer():

@@ -36,19 +36,41 @@ class MiniGPT(nn.Module):
 
 
 MATRICES = ["wte.weight", "wpe.weight", "block.attn.weight", "block.proj.weight"]
-VECTORS = ["block.ln.weight", "block.ln.bias", "block.attn.bias", "block.proj.bias",
-           "ln_f.weight", "ln_f.bias"]
+VECTORS = [
+    "block.ln.weight",
+    "block.ln.bias",
+    "block.attn.bias",
+    "block.proj.bias",
+    "ln_f.weight",
+    "ln_f.bias",
+]
 EXPECTED = {  # rule → names of the decayed tensors
     "nanogpt": MATRICES,
     "mingpt": ["block.attn.weight", "block.proj.weight"],
-    "olmo2": ["block.ln.weight", "block.ln.bias", "block.attn.weight", "block.attn.bias",
-              "block.proj.weight", "block.proj.bias", "ln_f.weight", "ln_f.bias"],
+    "olmo2": [
+        "block.ln.weight",
+        "block.ln.bias",
+        "block.attn.weight",
+        "block.attn.bias",
+        "block.proj.weight",
+        "block.proj.bias",
+        "ln_f.weight",
+        "ln_f.bias",
+    ],
     "all": None,  # every tensor
 }
-SIZES = {"wte.weight": VOCAB * DIM, "wpe.weight": CONTEXT * DIM,
-         "block.attn.weight": 3 * DIM * DIM, "block.proj.weight": 3 * DIM * DIM,
-         "block.attn.bias": 3 * DIM, "block.proj.bias": DIM, "block.ln.weight": DIM,
-         "block.ln.bias": DIM, "ln_f.weight": DIM, "ln_f.bias": DIM}
+SIZES = {
+    "wte.weight": VOCAB * DIM,
+    "wpe.weight": CONTEXT * DIM,
+    "block.attn.weight": 3 * DIM * DIM,
+    "block.proj.weight": 3 * DIM * DIM,
+    "block.attn.bias": 3 * DIM,
+    "block.proj.bias": DIM,
+    "block.ln.weight": DIM,
+    "block.ln.bias": DIM,
+    "ln_f.weight": DIM,
+    "ln_f.bias": DIM,
+}
 
 
 def names_in_model_order(model):
@@ -66,8 +88,9 @@ def test_each_rule_decays_what_it_says(rule):
     assert no_decay["param_names"] == [n for n in names_in_model_order(model) if n not in expected]
     named = dict(model.named_parameters())
     for group in (decay, no_decay):  # names and tensors line up, in the model's order
-        assert all(p is named[n] for n, p in zip(group["param_names"], group["params"],
-                                                 strict=True))
+        assert all(
+            p is named[n] for n, p in zip(group["param_names"], group["params"], strict=True)
+        )
 
 
 @pytest.mark.parametrize("rule", optim.RULES)
@@ -76,7 +99,8 @@ def test_describe_counts_tensors_and_parameters_once(rule):
     decayed = EXPECTED[rule] or list(SIZES)
     assert [r.group for r in rows] == ["decay", "no_decay"]
     assert rows[0].tensors == len(decayed) and rows[0].names == [
-        n for n in names_in_model_order(MiniGPT()) if n in decayed]
+        n for n in names_in_model_order(MiniGPT()) if n in decayed
+    ]
     assert rows[0].parameters == sum(SIZES[n] for n in decayed)
     assert rows[0].tensors + rows[1].tensors == 10  # lm_head.weight is wte.weight: once
     assert rows[0].parameters + rows[1].parameters == sum(SIZES.values())
@@ -105,8 +129,10 @@ def test_frozen_parameters_are_left_out():
 def test_order_is_identical_across_constructions():
     def layout():
         torch.manual_seed(0)
-        return [(g["name"], g["param_names"], [tuple(p.shape) for p in g["params"]])
-                for g in optim.param_groups(MiniGPT(), 0.1)]
+        return [
+            (g["name"], g["param_names"], [tuple(p.shape) for p in g["params"]])
+            for g in optim.param_groups(MiniGPT(), 0.1)
+        ]
 
     assert layout() == layout()
 

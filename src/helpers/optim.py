@@ -78,23 +78,29 @@ class _WeightDecayOptimizer(torch.optim.Optimizer):
                 "form of decoupled weight decay"
             )
 
-    def _grad(self, param: torch.Tensor) -> torch.Tensor:
-        if param.grad.is_sparse:
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Take one step for every parameter that has a gradient; return ``closure()``'s loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        if any(
+            p.grad is not None and p.grad.is_sparse for g in self.param_groups for p in g["params"]
+        ):
             raise ValueError(
                 f"{type(self).__name__} does not support sparse gradients; use "
                 "nn.Embedding(sparse=False) or torch.optim.SparseAdam"
             )
-        return param.grad
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    self._step_param(param, param.grad, group)
+            group["last_lr"] = group["lr"]  # η_t of this step, for effective_decay()
+        return loss
 
-    @staticmethod
-    def _shrink(group: dict, lr: float) -> float:
-        """The fraction of θ that decoupled decay removes in a step taken with learning rate lr."""
-        if group["independent"]:
-            # s_t·λ with s_t = η_t/η_0: Loshchilov & Hutter's Algorithm 2, λ a fraction per step
-            lr_0 = group.get("initial_lr", group["lr_0"])
-            return lr / lr_0 * group["weight_decay"]
-        # η_t·λ: PyTorch's AdamW, the decay scaled by the learning rate
-        return lr * group["weight_decay"]
+    def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
+        raise NotImplementedError
 
     def _weight_decay(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> torch.Tensor:
         """Apply weight decay to ``param`` or ``grad``; return the gradient the step should use.
@@ -109,6 +115,16 @@ class _WeightDecayOptimizer(torch.optim.Optimizer):
             return grad
         # L2: g_t ← g_t + λ·θ_{t−1}, the gradient of (λ/2)·‖θ‖², from here on just gradient
         return grad.add(param, alpha=group["weight_decay"])
+
+    @staticmethod
+    def _shrink(group: dict, lr: float) -> float:
+        """The fraction of θ that decoupled decay removes in a step taken with learning rate lr."""
+        if group["independent"]:
+            # s_t·λ with s_t = η_t/η_0: Loshchilov & Hutter's Algorithm 2, λ a fraction per step
+            lr_0 = group.get("initial_lr", group["lr_0"])
+            return lr / lr_0 * group["weight_decay"]
+        # η_t·λ: PyTorch's AdamW, the decay scaled by the learning rate
+        return lr * group["weight_decay"]
 
 
 class SGD(_WeightDecayOptimizer):
@@ -138,44 +154,37 @@ class SGD(_WeightDecayOptimizer):
         decoupled: bool = False,
         independent: bool = False,
     ) -> None:
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            decoupled=decoupled,
-            independent=independent,
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                weight_decay=weight_decay,
+                decoupled=decoupled,
+                independent=independent,
+            ),
         )
-        super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
         _check_number("momentum", group["momentum"], 0, "a finite number >= 0")
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, mu = group["lr"], group["momentum"]
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                grad = self._weight_decay(param, self._grad(param), group)
-                if mu != 0:
-                    state = self.state[param]
-                    if "momentum_buffer" not in state:
-                        # b_1 = g_1
-                        state["momentum_buffer"] = grad.detach().clone()
-                    else:
-                        # b_t = μ·b_{t−1} + g_t
-                        state["momentum_buffer"].mul_(mu).add_(grad)
-                    grad = state["momentum_buffer"]
-                # θ_t = θ_{t−1} − η_t·b_t   (b_t = g_t without momentum)
-                param.add_(grad, alpha=-lr)
-            group["last_lr"] = lr
-        return loss
+    def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
+        # PyTorch's single-tensor SGD, in its order of operations
+        mu = group["momentum"]
+        # L2: g_t ← g_t + λ·θ_{t−1}   or   decoupled: θ ← (1 − η_t·λ)·θ_{t−1}
+        grad = self._weight_decay(param, grad, group)
+        if mu != 0:
+            state = self.state[param]
+            if "momentum_buffer" not in state:
+                # b_1 = g_1
+                state["momentum_buffer"] = grad.detach().clone()
+            else:
+                # b_t = μ·b_{t−1} + g_t
+                state["momentum_buffer"].mul_(mu).add_(grad)
+            grad = state["momentum_buffer"]
+        # θ_t = θ − η_t·b_t   (θ is θ_{t−1}, already shrunk if decoupled; b_t = g_t if μ = 0)
+        param.add_(grad, alpha=-group["lr"])
 
 
 class Adam(_WeightDecayOptimizer):
@@ -208,15 +217,17 @@ class Adam(_WeightDecayOptimizer):
         decoupled: bool = False,
         independent: bool = False,
     ) -> None:
-        defaults = dict(
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            decoupled=decoupled,
-            independent=independent,
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=betas,
+                eps=eps,
+                weight_decay=weight_decay,
+                decoupled=decoupled,
+                independent=independent,
+            ),
         )
-        super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
@@ -229,44 +240,30 @@ class Adam(_WeightDecayOptimizer):
             if beta >= 1:
                 raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        # The operations below are PyTorch's single-tensor Adam, in its order, so that the two
-        # agree to rounding; each line is the equation in the comment above it.
-        for group in self.param_groups:
-            lr, eps = group["lr"], group["eps"]
-            beta1, beta2 = group["betas"]
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                grad = self._grad(param)
-                state = self.state[param]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = torch.zeros_like(param)  # m_0 = 0
-                    state["exp_avg_sq"] = torch.zeros_like(param)  # v_0 = 0
-                state["step"] += 1
-                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+    def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
+        # PyTorch's single-tensor Adam, in its order of operations, so the two agree to rounding
+        beta1, beta2 = group["betas"]
+        state = self.state[param]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = torch.zeros_like(param)  # m_0 = 0
+            state["exp_avg_sq"] = torch.zeros_like(param)  # v_0 = 0
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
 
-                # L2: g_t ← g_t + λ·θ_{t−1}   or   decoupled: θ ← (1 − η_t·λ)·θ_{t−1}
-                grad = self._weight_decay(param, grad, group)
-                # m_t = β1·m_{t−1} + (1 − β1)·g_t   (as m_{t−1} + (1 − β1)·(g_t − m_{t−1}))
-                m.lerp_(grad, 1 - beta1)
-                # v_t = β2·v_{t−1} + (1 − β2)·g_t²
-                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                # m̂_t = m_t/(1 − β1^t),  v̂_t = v_t/(1 − β2^t)
-                bias_correction1 = 1 - beta1**t
-                bias_correction2 = 1 - beta2**t
-                # √v̂_t + ε
-                denom = (v.sqrt() / bias_correction2**0.5).add_(eps)
-                # θ_t = θ_t − η_t·m̂_t/(√v̂_t + ε)
-                param.addcdiv_(m, denom, value=-lr / bias_correction1)
-            group["last_lr"] = lr
-        return loss
+        # L2: g_t ← g_t + λ·θ_{t−1}   or   decoupled: θ ← (1 − η_t·λ)·θ_{t−1}
+        grad = self._weight_decay(param, grad, group)
+        # m_t = β1·m_{t−1} + (1 − β1)·g_t   (as m_{t−1} + (1 − β1)·(g_t − m_{t−1}))
+        m.lerp_(grad, 1 - beta1)
+        # v_t = β2·v_{t−1} + (1 − β2)·g_t²
+        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        # m̂_t = m_t/(1 − β1^t),  v̂_t = v_t/(1 − β2^t)
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        # √v̂_t + ε
+        denom = (v.sqrt() / bias_correction2**0.5).add_(group["eps"])
+        # θ_t = θ − η_t·m̂_t/(√v̂_t + ε)   (θ is θ_{t−1}, already shrunk if decoupled)
+        param.addcdiv_(m, denom, value=-group["lr"] / bias_correction1)
 
 
 class AdamW(Adam):
@@ -413,7 +410,8 @@ def describe_param_groups(model: nn.Module, rule: str = "nanogpt") -> list[Group
     the same numbers; here they come back as data so a chapter can tabulate or assert them.
     """
     return [
-        GroupRow(g["name"], list(g["param_names"]), len(g["params"]),
-                 sum(p.numel() for p in g["params"]))
+        GroupRow(
+            g["name"], list(g["param_names"]), len(g["params"]), sum(p.numel() for p in g["params"])
+        )
         for g in param_groups(model, weight_decay=0.0, rule=rule)
     ]
