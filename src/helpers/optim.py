@@ -12,8 +12,8 @@ b_t momentum buffer, m_t and v_t Adam's moments, m̂_t and v̂_t their bias-corr
 The one idea: weight decay can enter an optimizer in two places.
 
 - **L2 (coupled)**: add the penalty's gradient λ·θ to g_t, and let the optimizer do with it
-  whatever it does with g_t. In SGD that is exactly a shrink by η·λ; in Adam it is divided by
-  √v̂_t, so weights with large gradients are barely decayed.
+  whatever it does with g_t. In plain SGD that is exactly a shrink by η·λ; in Adam it is
+  divided by √v̂_t, so weights with large gradients are barely decayed.
 - **Decoupled**: shrink θ ← (1 − η_t·λ)·θ directly, outside the gradient, as AdamW does.
 
 Both go through :meth:`_WeightDecayOptimizer._weight_decay`, the single switch.
@@ -137,8 +137,9 @@ class SGD(_WeightDecayOptimizer):
     - ``decoupled=True`` is SGDW in PyTorch's style: θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·b_t with
       b_t = μ·b_{t−1} + g_t; the shrink uses the weights from before the step and never enters
       the buffer. Without momentum both are the same update, θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·g_t.
-    - ``independent=True`` (with ``decoupled=True``) shrinks by s_t·λ instead of η_t·λ, as in
-      Loshchilov & Hutter's Algorithm 1; λ is then a fraction per step (1e-2 = 1 % per step).
+    - ``independent=True`` (with ``decoupled=True``) shrinks by s_t·λ instead of η_t·λ, the
+      decay term of Loshchilov & Hutter's Algorithm 1 (whose momentum buffer, unlike PyTorch's
+      and ours, also holds η_t); λ is then a fraction per step (1e-2 = 1 % per step).
 
     Args:
         params: tensors, or param-group dicts (e.g. from :func:`param_groups`).
@@ -291,10 +292,11 @@ def effective_decay(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]
 
     Introduced in chapter 2 (L2 inside Adam is not weight decay), for its histogram.
 
-    Returns ``{name: tensor shaped like the parameter}`` for every parameter that has taken a
-    step, in the optimizer's order; names come from the group's ``param_names`` (as
-    :func:`param_groups` sets them), else ``"group{i}.{j}"``. Histogram it with
-    ``torch.cat([d.flatten() for d in result.values()])``. By definition:
+    Returns ``{name: tensor shaped like the parameter}`` in the optimizer's order, for every
+    parameter that has taken a step (for SGD: every parameter of a group that has); names come
+    from the group's ``param_names`` (as :func:`param_groups` sets them), else
+    ``"group{i}.{j}"``. Histogram it with ``torch.cat([d.flatten() for d in result.values()])``.
+    By definition:
 
     - decoupled (:class:`AdamW`, ``Adam(decoupled=True)``, ``SGD(decoupled=True)``): η_t·λ for
       every coordinate, or s_t·λ with ``independent=True``; this is exactly the shrink applied.
