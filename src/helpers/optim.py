@@ -53,7 +53,10 @@ class _WeightDecayOptimizer(torch.optim.Optimizer):
     which :func:`effective_decay` reports.
     """
 
-    def __init__(self, params, defaults: dict) -> None:
+    def __init__(self, params, lr, weight_decay, decoupled, independent, **defaults) -> None:
+        defaults.update(
+            lr=lr, weight_decay=weight_decay, decoupled=decoupled, independent=independent
+        )
         if isinstance(params, torch.Tensor):
             params = [params]
         params = list(params)
@@ -155,16 +158,7 @@ class SGD(_WeightDecayOptimizer):
         decoupled: bool = False,
         independent: bool = False,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                weight_decay=weight_decay,
-                decoupled=decoupled,
-                independent=independent,
-            ),
-        )
+        super().__init__(params, lr, weight_decay, decoupled, independent, momentum=momentum)
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
@@ -218,17 +212,7 @@ class Adam(_WeightDecayOptimizer):
         decoupled: bool = False,
         independent: bool = False,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                betas=betas,
-                eps=eps,
-                weight_decay=weight_decay,
-                decoupled=decoupled,
-                independent=independent,
-            ),
-        )
+        super().__init__(params, lr, weight_decay, decoupled, independent, betas=betas, eps=eps)
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
