@@ -33,6 +33,8 @@ HERO_LAMBDAS = (0.0, *(10.0**k for k in range(-12, 2)))
 # The hero's axes stay fixed while λ moves, so frames can be compared by eye.
 FIT_YLIM = (-2.2, 2.2)
 COEF_YLIM = (1e-3, 1e5)
+# The fit's legend sits where the data are sparse, on a white box so the curve never hides it.
+LEGEND = dict(loc="upper left", ncols=2, fontsize=8, frameon=True, framealpha=0.9, edgecolor="none")
 
 
 class LambdaAxis:
@@ -86,7 +88,7 @@ def hero_figure(
     ax_fit.plot(data.x_train, data.y_train, "o", color="C3", ms=5, label="training points")
     (fit_line,) = ax_fit.plot(grid, np.zeros_like(grid), lw=2.2, label="fit")
     ax_fit.set(xlim=(-1.05, 1.05), ylim=FIT_YLIM, xlabel="input x", ylabel="target y")
-    ax_fit.legend(loc="lower right", ncols=2, fontsize=8)
+    ax_fit.legend(**LEGEND)
 
     degrees = np.arange(data.config.degree + 1)
     bars = ax_w.bar(degrees, np.ones_like(degrees, dtype=float), width=0.75)
@@ -104,7 +106,7 @@ def hero_figure(
         fit_line.set_ydata(grid_features @ w)
         fit_line.set_color(colour)
         fit_line.set_label(f"fit, λ = {lam:g}")
-        ax_fit.legend(loc="lower right", ncols=2, fontsize=8)
+        ax_fit.legend(**LEGEND)
         for bar, size in zip(bars, np.abs(w), strict=True):
             bar.set_height(max(size, COEF_YLIM[0] / 10))  # below the axis: drawn as nothing
             bar.set_color(colour)
