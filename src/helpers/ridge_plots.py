@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from helpers.plots import lambda_colors
 from helpers.ridge import (
@@ -35,6 +35,14 @@ FIT_YLIM = (-2.2, 2.2)
 COEF_YLIM = (1e-3, 1e5)
 # The fit's legend sits where the data are sparse, on a white box so the curve never hides it.
 LEGEND = dict(loc="upper left", ncols=2, fontsize=8, frameon=True, framealpha=0.9, edgecolor="none")
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value: float, _position=None) -> str:
+    """'10⁻³' in plain text: mathtext labels are re-parsed on every redraw of a live figure."""
+    return "10" + str(round(np.log10(value))).translate(_SUPERSCRIPTS)
 
 
 class LambdaAxis:
@@ -88,15 +96,17 @@ def hero_figure(
     ax_fit.plot(data.x_train, data.y_train, "o", color="C3", ms=5, label="training points")
     (fit_line,) = ax_fit.plot(grid, np.zeros_like(grid), lw=2.2, label="fit")
     ax_fit.set(xlim=(-1.05, 1.05), ylim=FIT_YLIM, xlabel="input x", ylabel="target y")
+    ax_fit.set_yticks([-2, -1, 0, 1, 2])
     ax_fit.legend(**LEGEND)
 
     degrees = np.arange(data.config.degree + 1)
     bars = ax_w.bar(degrees, np.ones_like(degrees, dtype=float), width=0.75)
     ax_w.set_yscale("log")
-    ax_w.yaxis.set_minor_locator(NullLocator())  # 70 minor ticks would triple the redraw time
-    ax_w.set(
-        ylim=COEF_YLIM, xlabel=r"power $k$ of the feature $x^k$", ylabel=r"coefficient size $|w_k|$"
-    )
+    # Redraw time: 70 minor ticks would triple it, mathtext labels would double it.
+    ax_w.yaxis.set_minor_locator(NullLocator())
+    ax_w.set_yticks(10.0 ** np.arange(-3, 6, 2))
+    ax_w.yaxis.set_major_formatter(FuncFormatter(power_of_ten))
+    ax_w.set(ylim=COEF_YLIM, xlabel="power k of the feature xᵏ", ylabel="coefficient size |wₖ|")
     ax_w.set_xticks(degrees[::2])
 
     def update(lam: float) -> None:
