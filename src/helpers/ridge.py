@@ -25,6 +25,8 @@ import torch
 
 @dataclass(frozen=True)
 class RidgeConfig:
+    """Chapter 1's data set; the defaults are what the chapter shows."""
+
     n_train: int = 16  # training points: few, so a degree-14 polynomial can nearly memorise them
     n_val: int = 200  # validation points, drawn independently from the same distribution
     degree: int = 14  # polynomial degree; the model has degree + 1 coefficients
@@ -108,10 +110,12 @@ def make_data(config: RidgeConfig = RidgeConfig()) -> RidgeData:
     )
 
 
-def _check_problem(X: np.ndarray, y: np.ndarray, lam: float) -> tuple[int, int, float]:
+def _check_problem(
+    X: np.ndarray, y: np.ndarray, lam: float, name: str = "lam"
+) -> tuple[int, int, float]:
     if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
         raise ValueError(f"X must be (N, p) and y (N,), got X {X.shape} and y {y.shape}")
-    return X.shape[0], X.shape[1], check_lambda(lam)
+    return X.shape[0], X.shape[1], check_lambda(lam, name)
 
 
 def mse(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -223,7 +227,7 @@ def torch_trajectory(
     ``make_optimizer([w])`` builds the optimizer, e.g. ``lambda ps: torch.optim.SGD(ps, lr=0.1)``.
     The penalty goes through autograd; an optimizer's own ``weight_decay`` is its business.
     """
-    _, p, penalty = _check_problem(X, y, penalty)
+    _, p, penalty = _check_problem(X, y, penalty, "penalty")
     steps = _check_int("steps", steps, 0)
     Xt, yt = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     start = np.zeros(p) if w0 is None else np.asarray(w0, dtype=np.float64)
