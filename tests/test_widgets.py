@@ -87,3 +87,13 @@ def test_static_sliders_get_unique_ids():
         pages.append(static_slider(fig, update, VALUES, "λ").data)
     ids = [re.search(r'id="(wdd-slider-\d+)"', p).group(1) for p in pages]
     assert ids[0] != ids[1]
+
+
+def test_palette_png_is_smaller_and_still_a_png():
+    fig, _, update = sine_figure()
+    update(1.0)
+    from helpers.widgets import figure_png
+
+    full, small = figure_png(fig), figure_png(fig, palette=True)
+    assert small.startswith(b"\x89PNG") and len(small) < len(full)
+    plt.close(fig)

@@ -5,6 +5,8 @@ Each module holds one idea and says in its docstring which chapter introduces it
 - ``runtime``: device choice, seeding and a one-line summary of the machine (Introduction).
 - ``optim``: from-scratch SGD, Adam and AdamW with L2 or decoupled decay, ``effective_decay``
   and ``param_groups`` (chapters 1–3).
+- ``ridge`` and ``ridge_plots``: chapter 1's polynomial ridge problem, its exact solvers and
+  figures.
 - ``precomputed``: stored sweeps with the command and configuration hash that made them.
 - ``widgets``: live ipywidgets sliders and their kernel-free twins for the static book.
 - ``plots``: the book's plotting style.
