@@ -1,33 +1,9 @@
 import json
 import math
 import re
-import sys
-import types
 
 import pytest
 import torch
-
-try:
-    import helpers.optim  # noqa: F401
-except ImportError:  # helpers.optim lands from its own branch; until then a minimal stand-in
-    _stub = types.ModuleType("helpers.optim")
-    _stub.RULES = ("nanogpt", "mingpt", "olmo2", "all")
-
-    def _param_groups(model, weight_decay, rule="nanogpt"):
-        named = list(model.named_parameters())
-        return [
-            dict(
-                name="decay",
-                params=[p for _, p in named if p.dim() >= 2],
-                weight_decay=weight_decay,
-            ),
-            dict(name="no_decay", params=[p for _, p in named if p.dim() < 2], weight_decay=0.0),
-        ]
-
-    _stub.param_groups = _param_groups
-    _stub.AdamW = lambda params, **kw: torch.optim.AdamW(params, **kw)
-    _stub.Adam = lambda params, decoupled=False, **kw: torch.optim.Adam(params, **kw)
-    sys.modules["helpers.optim"] = _stub
 
 from helpers.data import char_data
 from helpers.model import GPT
