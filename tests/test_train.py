@@ -1,13 +1,15 @@
 import json
 import math
 import re
+from dataclasses import replace
 
 import pytest
 import torch
 
+from helpers import optim
 from helpers.data import char_data
 from helpers.model import GPT
-from helpers.train import CPU_PRESET, GPU_PRESET, TrainConfig, lr_multiplier, train
+from helpers.train import CPU_PRESET, GPU_PRESET, TrainConfig, _optimizer, lr_multiplier, train
 
 # A model small enough that a 30-step run takes a fraction of a second.
 TINY = TrainConfig(
@@ -71,6 +73,26 @@ def test_same_seed_same_numbers_other_seed_other_numbers(run, data):
     assert again.group_norm == run.group_norm and again.tensor_norm == run.tensor_norm
     other = train(TINY, data=data, seed=1)
     assert other.loss != run.loss
+
+
+@pytest.mark.parametrize(
+    "optimizer, decoupled, expected",
+    [
+        ("torch", True, torch.optim.AdamW),
+        ("torch", False, torch.optim.Adam),
+        ("book", True, optim.AdamW),
+        ("book", False, optim.Adam),
+    ],
+)
+def test_the_optimizer_setting_picks_the_implementation(optimizer, decoupled, expected):
+    config = replace(TINY, optimizer=optimizer, decoupled=decoupled, weight_decay=0.5)
+    model = GPT(config.gpt_config(vocab_size=20))
+    groups = optim.param_groups(model, 0.5, rule="mingpt")
+    built = _optimizer(groups, config, torch.device("cpu"))
+    assert type(built) is expected
+    assert [g["weight_decay"] for g in built.param_groups] == [0.5, 0.0]
+    if optimizer == "book":
+        assert all(g["decoupled"] is decoupled for g in built.param_groups)
 
 
 def test_the_books_optimizer_trains_like_pytorchs(run, data):
