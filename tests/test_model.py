@@ -93,7 +93,7 @@ def test_too_long_a_sequence_is_an_error(model):
 )
 def test_bad_config_names_the_field(kwargs, name):
     with pytest.raises(ValueError, match=name):
-        GPTConfig(**kwargs)
+        GPTConfig(**{"vocab_size": 50, **kwargs})
 
 
 def test_generate_is_seeded_and_restores_the_mode(model):

@@ -78,7 +78,7 @@ class Block(nn.Module):
 
 @dataclass(frozen=True)
 class GPTConfig:
-    vocab_size: int = 103  # number of distinct tokens (characters); set from the data
+    vocab_size: int  # number of distinct tokens (characters), from the data's vocabulary
     block_size: int = 64  # longest context the model sees (learned positions 0..block_size-1)
     n_layer: int = 2  # number of transformer blocks
     n_head: int = 4  # attention heads per block; n_embd must divide by it

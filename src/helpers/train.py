@@ -73,7 +73,7 @@ class TrainConfig:
     train_chars: int | None = 3000  # train on the first N characters of the training part only
     # the optimizer
     lr: float = 3e-3  # η, the peak learning rate
-    weight_decay: float = 1.0  # λ for the decayed group; AdamW shrinks θ by η_t·λ each step
+    weight_decay: float = 0.1  # λ for the decayed group; AdamW shrinks θ by η_t·λ each step
     rule: str = "nanogpt"  # which tensors decay: "nanogpt", "mingpt", "olmo2", "all" (chapter 3)
     optimizer: str = "torch"  # "torch": torch.optim (fused on CUDA); "book": helpers.optim
     decoupled: bool = True  # True: AdamW's shrink; False: Adam with λθ added to the gradient (L2)
@@ -190,7 +190,7 @@ class History:
     step: list[int] = field(default_factory=list)  # steps at which the model was evaluated
     train_loss: list[float] = field(default_factory=list)  # at eval: mean loss, fixed train batches
     val_loss: list[float] = field(default_factory=list)  # at eval: mean loss, fixed val batches
-    lr: list[float] = field(default_factory=list)  # at eval: η_t of the step just taken (or next)
+    lr: list[float] = field(default_factory=list)  # at eval: η_t of the last step (step 0: first)
     weight_norm: list[float] = field(default_factory=list)  # at eval: ‖θ‖ over all parameters
     group_norm: dict[str, list[float]] = field(default_factory=dict)  # at eval: ‖θ‖ per group
     # at eval: ‖θ_t − θ_{t−1}‖/‖θ_{t−1}‖ per group for the step just taken (NaN at step 0)
