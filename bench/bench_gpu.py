@@ -23,7 +23,6 @@ import json
 import platform
 import statistics
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,45 +37,13 @@ from helpers.data import char_data  # noqa: E402
 from helpers.model import flops_per_token  # noqa: E402
 from helpers.train import CPU_PRESET, GPU_PRESET, train  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_train import matmul_gflops, step_times  # noqa: E402
+
 MODELS = {
     "cpu": ("CPU preset (2 L, 64 d)", CPU_PRESET),
     "gpu": ("GPU preset (baby GPT)", GPU_PRESET),
 }
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def matmul_tflops(device: torch.device, dtype: torch.dtype, n: int) -> float:
-    """Best throughput of an n × n matmul in TFLOP/s (fp32 runs as TF32 on CUDA here)."""
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    a @ b
-    best = 0.0
-    for _ in range(10):
-        sync(device)
-        start = time.perf_counter()
-        a @ b
-        sync(device)
-        best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e12)
-    return best
-
-
-def median_step(config, data, steps: int, **settings) -> float:
-    stamps = []
-    history = train(
-        config,
-        data=data,
-        steps=steps,
-        eval_every=steps,
-        eval_batches=1,
-        callback=lambda step, h: stamps.append(time.perf_counter()),
-        **settings,
-    )
-    assert history.stopped == "finished", history.message
-    return statistics.median(b - a for a, b in zip(stamps[2:-2], stamps[3:-1], strict=True))
 
 
 def main() -> None:
@@ -93,12 +60,12 @@ def main() -> None:
     data = char_data()
     n = 8192 if device.type == "cuda" else 1024
     peaks = {
-        "TF32" if device.type == "cuda" else "fp32": matmul_tflops(device, torch.float32, n),
-        "bf16": matmul_tflops(device, torch.bfloat16, n),
+        "TF32" if device.type == "cuda" else "fp32": matmul_gflops(n, args.device) / 1000,
+        "bf16": matmul_gflops(n, args.device, torch.bfloat16) / 1000,
     }
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.machine()
     print(f"{name} · torch {torch.__version__} · Python {platform.python_version()}")
-    print(" · ".join(f"{k} matmul peak {v:.1f} TFLOP/s ({n}²)" for k, v in peaks.items()))
+    print(" · ".join(f"{k} matmul peak {v:.3g} TFLOP/s ({n}²)" for k, v in peaks.items()))
     print(
         "\n| model | optimizer | precision | ms/step | tokens/s | MFU |\n|---|---|---|---|---|---|"
     )
@@ -113,8 +80,8 @@ def main() -> None:
             ("torch", "bf16"),
             ("book", next(iter(peaks))),
         ]:
-            step = median_step(
-                config, data, args.steps, optimizer=optimizer, bf16=precision == "bf16"
+            step = statistics.median(
+                step_times(config, data, args.steps, optimizer=optimizer, bf16=precision == "bf16")
             )
             mfu = flops / step / 1e12 / peaks[precision]
             rows.append(

@@ -36,31 +36,41 @@ CONFIGS = {
 }
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 8) -> float:
-    """Best fp32 throughput of an n × n matmul, in GFLOP/s (2·n³ FLOPs each)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_gflops(n: int = 2048, device: str = "cpu", dtype=torch.float32) -> float:
+    """Best throughput of an n × n matmul over a few tries, in GFLOP/s (2·n³ FLOPs each)."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     a @ b  # warm-up
     best = 0.0
-    for _ in range(repeats):
+    for _ in range(10):
+        if a.is_cuda:
+            torch.cuda.synchronize()
         start = time.perf_counter()
         a @ b
+        if a.is_cuda:
+            torch.cuda.synchronize()
         best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
     return best
 
 
-def step_times(config, data, steps: int) -> list[float]:
-    """Seconds per training step, from a callback's timestamps (evaluation excluded)."""
+def step_times(config, data, steps: int, **settings) -> list[float]:
+    """Seconds per training step of ``train(config, **settings)``, from a callback's timestamps.
+
+    Evaluation runs only at step 0 and at the last step; the first two and the last step are
+    left out (warm-up, evaluation). ``train`` reads the loss every step, which waits for a GPU,
+    so the stamps are exact there too.
+    """
     stamps = []
     history = train(
         config,
         data=data,
         steps=steps,
         eval_every=steps,
-        device="cpu",
+        eval_batches=1,
         callback=lambda step, h: stamps.append(time.perf_counter()),
+        **settings,
     )
     assert history.stopped == "finished", history.message
-    # the last step also evaluates; the first includes warm-up
     return [b - a for a, b in zip(stamps[1:-2], stamps[2:-1], strict=True)]
 
 
@@ -82,7 +92,7 @@ def main() -> None:
         torch.set_num_threads(threads)
         for name, config in CONFIGS.items():
             peak = matmul_gflops()
-            step = statistics.median(step_times(config, data, args.steps))
+            step = statistics.median(step_times(config, data, args.steps, device="cpu"))
             peak = max(peak, matmul_gflops())
             tokens = config.batch_size * config.block_size
             model_flops = flops_per_token(config.gpt_config(data.vocab.size)) * tokens / step
