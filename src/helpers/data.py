@@ -1,0 +1,151 @@
+"""Character-level text for the tiny GPT: a corpus every Python carries, or any file you give it.
+
+The default corpus is the help text of Python's own keywords and topics (``pydoc_data.topics``,
+about 465 KB of English and code), read from the running interpreter, so nothing is downloaded
+and no third-party text is committed. It changes with the Python version: every result made from
+it records ``CharData.source`` (which names the version) and ``CharData.fingerprint``.
+
+Introduced in chapter 4 (train a tiny GPT with a λ slider).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+
+def python_docs_text() -> str:
+    """The text of every ``pydoc_data.topics`` entry, in sorted key order, blank-line separated."""
+    try:
+        from pydoc_data.topics import topics
+    except ImportError as error:  # some stripped-down Pythons leave pydoc_data out
+        raise RuntimeError(
+            "this Python has no pydoc_data module; pass your own text, e.g. "
+            "char_data(load_text('book.txt'))"
+        ) from error
+    return "\n\n".join(topics[key] for key in sorted(topics))
+
+
+def load_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """Read a text file for training; line endings become ``\\n`` whatever the platform wrote."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding=encoding)
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not {encoding} text ({error.reason} at byte {error.start}); "
+            f"pass encoding='latin-1' or the file's real encoding"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """The characters a model knows, in sorted order; a character's id is its position."""
+
+    chars: str
+
+    @classmethod
+    def from_text(cls, text: str) -> Vocab:
+        """The sorted set of characters in ``text``: the same text always gives the same ids."""
+        return cls("".join(sorted(set(text))))
+
+    @property
+    def size(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str, unknown: str | None = None) -> torch.Tensor:
+        """Token ids (int64) for ``text``.
+
+        A character outside the vocabulary (a prompt or a file with characters the training text
+        did not have) is an error naming it, unless ``unknown`` says what to do: a character of
+        the vocabulary to put in its place (e.g. ``" "``), or ``""`` to drop it.
+        """
+        index = {ch: i for i, ch in enumerate(self.chars)}
+        missing = sorted(set(text) - index.keys())
+        if missing:
+            if unknown is None:
+                shown = "".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+                raise ValueError(
+                    f"{len(missing)} character(s) not in the vocabulary: {shown!r}; pass "
+                    f"unknown=' ' to replace them or unknown='' to drop them"
+                )
+            if unknown and (len(unknown) != 1 or unknown not in index):
+                raise ValueError(
+                    f"unknown must be '' or one character of the vocabulary, got {unknown!r}"
+                )
+            text = "".join(ch if ch in index else unknown for ch in text)
+        return torch.tensor([index[ch] for ch in text], dtype=torch.long)
+
+    def decode(self, ids) -> str:
+        """The text for a sequence of ids (a list or a 1-D tensor)."""
+        if isinstance(ids, torch.Tensor):
+            ids = ids.tolist()
+        return "".join(self.chars[i] for i in ids)
+
+
+@dataclass(frozen=True)
+class CharData:
+    """A text split into a training and a validation part, as token ids."""
+
+    vocab: Vocab  # from the whole text, so validation never meets an unknown character
+    train: torch.Tensor  # int64 ids of the training part
+    val: torch.Tensor  # int64 ids of the validation part (the end of the text)
+    source: str  # where the text came from, e.g. "pydoc_data.topics (Python 3.11.7)"
+    fingerprint: str  # sha256 of the text (16 hex digits): stored results name the exact text
+
+    def with_train_chars(self, train_chars: int | None) -> CharData:
+        """The same data with training cut to its first ``train_chars`` characters (the
+        small-data setting in which decay's effect shows); ``None`` keeps all of it."""
+        if train_chars is None:
+            return self
+        if isinstance(train_chars, bool) or not isinstance(train_chars, int):
+            raise ValueError(f"train_chars must be None or an integer, got {train_chars!r}")
+        if not 2 <= train_chars <= len(self.train):
+            raise ValueError(
+                f"train_chars must be between 2 and {len(self.train)} (the training part), "
+                f"got {train_chars}"
+            )
+        return replace(self, train=self.train[:train_chars])
+
+
+def char_data(text: str | None = None, val_fraction: float = 0.1, source: str = "") -> CharData:
+    """Encode ``text`` (default: Python's own help topics) and split it once, deterministically:
+    the last ``val_fraction`` of the characters is the validation part, the rest is training."""
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+    if text is None:
+        text = python_docs_text()
+        source = source or f"pydoc_data.topics (Python {platform.python_version()})"
+    if len(text) < 4:
+        raise ValueError(f"text must hold at least 4 characters, got {len(text)}")
+    vocab = Vocab.from_text(text)
+    ids = vocab.encode(text)
+    n_train = min(max(int(len(ids) * (1 - val_fraction)), 2), len(ids) - 2)
+    return CharData(
+        vocab=vocab,
+        train=ids[:n_train],
+        val=ids[n_train:],
+        source=source or "text",
+        fingerprint=hashlib.sha256(text.encode()).hexdigest()[:16],
+    )
+
+
+def get_batch(
+    ids: torch.Tensor, batch_size: int, block_size: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``batch_size`` random windows of ``block_size`` ids and the same windows shifted by one
+    (the targets). The windows' start positions come from ``generator``, so a seeded generator
+    gives the same batches every run."""
+    if len(ids) < block_size + 1:
+        raise ValueError(
+            f"the text part has {len(ids)} characters; block_size={block_size} needs at least "
+            f"{block_size + 1}"
+        )
+    starts = torch.randint(len(ids) - block_size, (batch_size,), generator=generator)
+    window = starts[:, None] + torch.arange(block_size + 1)
+    chunk = ids[window.to(ids.device)]
+    return chunk[:, :-1], chunk[:, 1:]
