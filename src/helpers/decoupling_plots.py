@@ -182,13 +182,18 @@ def grid_figure(grids: Sequence[Grid], top: int = 5) -> Figure:
     finite = np.concatenate([g.mean_val[np.isfinite(g.mean_val)] for g in grids])
     norm = LogNorm(vmin=finite.min(), vmax=min(finite.max(), 4 * finite.min()))
     cmap = plt.get_cmap("viridis").with_extremes(bad="#d9d9d9", over="#fde725")
-    fig, axes = plt.subplots(1, len(grids), figsize=(4.3 * len(grids), 4.4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(grids), figsize=(4.4 * len(grids) + 1, 4.4), squeeze=False, layout="constrained"
+    )
     for ax, grid in zip(axes[0], grids, strict=True):
         loss = grid.mean_val
         image = ax.imshow(loss, origin="lower", cmap=cmap, norm=norm, aspect="auto")
         rows, cols = loss.shape
         ax.axvline(0.5, color="white", lw=4)
-        ax.set_xticks(range(cols), ["0", *[_decade(v) for v in grid.lambdas[1:]]])
+        # label λ = 0 and every other decade, so that the labels never touch
+        decades = [_decade(v) for v in grid.lambdas[1:]]
+        decades = [d if d and k % 4 == 2 else "" for k, d in enumerate(decades)]
+        ax.set_xticks(range(cols), ["0", *decades])
         ax.set_yticks(range(rows), [_decade(v) for v in grid.lrs])
         for i, j in zip(*np.nonzero(np.isnan(loss)), strict=True):
             ax.text(j, i, "×", ha="center", va="center", color="black", fontsize=9)
@@ -197,20 +202,18 @@ def grid_figure(grids: Sequence[Grid], top: int = 5) -> Figure:
         ax.plot(best_j[1:], best_i[1:], "o", mfc="none", mec="white", ms=11, mew=1.5)
         ax.plot(best_j[:1], best_i[:1], "*", color="white", mec="black", ms=16)
         per_row = best_lambda_per_lr(grid)
-        cols_best = [
-            np.flatnonzero(grid.lambdas == lam)[0] if lam == lam else np.nan for lam in per_row
-        ]
-        ax.plot(cols_best, range(rows), ".", color="white", ms=5)
-        unit = (
-            "per step at s_t = 1" if grid.name == "adamw_independent" else "PyTorch's weight_decay"
-        )
-        ax.set(
-            xlabel=f"λ ({unit})",
-            ylabel="peak learning rate η₀",
-            title=f"{LABELS[grid.name]}\nbest {np.nanmin(loss):.3f}",
-        )
+        rows_best = np.flatnonzero(~np.isnan(per_row))
+        cols_best = [np.flatnonzero(grid.lambdas == per_row[i])[0] for i in rows_best]
+        ax.plot(cols_best, rows_best, ".", color="white", ms=5)
+        unit = "per step at s_t = 1" if grid.name == "adamw_independent" else "PyTorch's units"
+        ax.set(xlabel=f"λ ({unit})", title=f"{LABELS[grid.name]}\nbest {np.nanmin(loss):.3f}")
         ax.grid(False)
-    fig.colorbar(image, ax=axes[0].tolist(), label="validation loss (cross-entropy)", extend="max")
+    axes[0][0].set_ylabel("peak learning rate η₀")
+    bar = fig.colorbar(image, ax=axes[0].tolist(), extend="max", shrink=0.9)
+    bar.set_label("validation loss (cross-entropy)")
+    ticks = [t for t in (0.6, 0.7, 0.8, 1.0, 1.5, 2.0, 2.5) if norm.vmin <= t <= norm.vmax]
+    bar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+    bar.ax.minorticks_off()
     return fig
 
 
