@@ -182,8 +182,9 @@ def grid_figure(grids: Sequence[Grid], top: int = 5) -> Figure:
     finite = np.concatenate([g.mean_val[np.isfinite(g.mean_val)] for g in grids])
     norm = LogNorm(vmin=finite.min(), vmax=min(finite.max(), 4 * finite.min()))
     cmap = plt.get_cmap("viridis").with_extremes(bad="#d9d9d9", over="#fde725")
+    # narrow enough that the page (about 750 px) shows it near full size
     fig, axes = plt.subplots(
-        1, len(grids), figsize=(4.4 * len(grids) + 1, 4.4), squeeze=False, layout="constrained"
+        1, len(grids), figsize=(3.2 * len(grids) + 0.8, 3.6), squeeze=False, layout="constrained"
     )
     for ax, grid in zip(axes[0], grids, strict=True):
         loss = grid.mean_val
@@ -199,14 +200,16 @@ def grid_figure(grids: Sequence[Grid], top: int = 5) -> Figure:
             ax.text(j, i, "×", ha="center", va="center", color="black", fontsize=9)
         order = np.argsort(np.where(np.isnan(loss), np.inf, loss), axis=None)[:top]
         best_i, best_j = np.unravel_index(order, loss.shape)
-        ax.plot(best_j[1:], best_i[1:], "o", mfc="none", mec="white", ms=11, mew=1.5)
-        ax.plot(best_j[:1], best_i[:1], "*", color="white", mec="black", ms=16)
+        ax.plot(best_j[1:], best_i[1:], "o", mfc="none", mec="white", ms=9, mew=1.5)
+        ax.plot(best_j[:1], best_i[:1], "*", color="white", mec="black", ms=14)
         per_row = best_lambda_per_lr(grid)
         rows_best = np.flatnonzero(~np.isnan(per_row))
         cols_best = [np.flatnonzero(grid.lambdas == per_row[i])[0] for i in rows_best]
         ax.plot(cols_best, rows_best, ".", color="white", ms=5)
         unit = "per step at s_t = 1" if grid.name == "adamw_independent" else "PyTorch's units"
-        ax.set(xlabel=f"λ ({unit})", title=f"{LABELS[grid.name]}\nbest {np.nanmin(loss):.3f}")
+        ax.set_title(f"{LABELS[grid.name]}: best {np.nanmin(loss):.3f}", fontsize=10)
+        ax.set_xlabel(f"λ ({unit})", fontsize=9)
+        ax.tick_params(labelsize=8)
         ax.grid(False)
     axes[0][0].set_ylabel("peak learning rate η₀")
     bar = fig.colorbar(image, ax=axes[0].tolist(), extend="max", shrink=0.9)
