@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from helpers import optim
-from helpers.quadratic import ToyConfig, adam_path, gradient, loss, ridge_optimum, torch_path
+from helpers.quadratic import ToyConfig, adam_path, adam_paths, gradient, ridge_optimum, torch_path
 
 TOY = ToyConfig()
 
@@ -48,11 +48,17 @@ def test_the_fact_sheets_numbers():
     np.testing.assert_allclose(w, [0.9983, 0.9983], atol=5e-5)
 
 
+def test_runs_sharing_a_loop_equal_runs_alone():
+    both = adam_paths(TOY, 3e-2, 0.3, steps=200)
+    assert np.array_equal(both[0], adam_path(TOY, 3e-2, 0.3, False, steps=200))
+    assert np.array_equal(both[1], adam_path(TOY, 3e-2, 0.3, True, steps=200))
+
+
 def test_ridge_optimum_zeroes_the_penalised_gradient():
     for lam in (0.0, 0.1, 3.0):
         w = ridge_optimum(TOY, lam)
         np.testing.assert_allclose(gradient(TOY, w) + lam * w, 0, atol=1e-13)
-    assert loss(TOY, np.array(TOY.target)) == 0
+    assert np.array_equal(gradient(TOY, np.array(TOY.target)), [0.0, 0.0])
 
 
 @pytest.mark.parametrize(

@@ -40,12 +40,6 @@ class ToyConfig:
     eps: float = 1e-8  # ε
 
 
-def loss(config: ToyConfig, w: np.ndarray) -> np.ndarray:
-    """f(w) = ½·Σ_i h_i·(w_i − c_i)² over the last axis (any leading shape)."""
-    h, c = np.asarray(config.curvatures), np.asarray(config.target)
-    return 0.5 * (h * (np.asarray(w) - c) ** 2).sum(axis=-1)
-
-
 def gradient(config: ToyConfig, w: np.ndarray) -> np.ndarray:
     """∇f(w) = h ⊙ (w − c)."""
     return np.asarray(config.curvatures) * (np.asarray(w) - np.asarray(config.target))
