@@ -54,7 +54,7 @@ def hero_figure(
     """
     config = ToyConfig() if config is None else config
     h = config.curvatures
-    fig, (plane, time) = plt.subplots(1, 2, figsize=(9.0, 4.0), width_ratios=(1, 1.25))
+    fig, (plane, time) = plt.subplots(1, 2, figsize=(9.0, 4.5), width_ratios=(1, 1.25))
     steps = np.arange(config.steps + 1)
     lines = {}
     for name in ("adam_l2", "adamw"):
@@ -90,13 +90,21 @@ def hero_figure(
         xlim=(1, config.steps),
         ylim=(-0.1, 1.3),
         xlabel="step t",
-        ylabel="coordinate value",
+        ylabel="w₂ (solid), w₁ (dashed)",
     )
     # plain-text tick labels and no minor ticks: mathtext would be re-parsed on every redraw
     time.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _decade(x)))
     time.xaxis.set_minor_locator(NullLocator())
     time.axhline(1.0, color="black", lw=0.8, alpha=0.4)
     title = fig.suptitle("")
+    # one legend below both panels, where no curve can hide it; update() rewrites its labels
+    legend = fig.legend(
+        [lines["adam_l2"]["plane"], lines["adamw"]["plane"], ridge_mark, ridge_line],
+        ["", "", "", ""],
+        loc="lower center",
+        ncols=2,
+        fontsize=9,
+    )
 
     def update(lam: float, lr: float) -> None:
         l2, w = _toy_paths(config, lr, lam)
@@ -108,24 +116,21 @@ def hero_figure(
         ridge = ridge_optimum(config, lam)
         ridge_mark.set_data([ridge[0]], [ridge[1]])
         ridge_line.set_ydata([ridge[1], ridge[1]])
-        lines["adam_l2"]["w2"].set_label(f"Adam + L2, λ = {lam:g}: w₂ (w₁ dashed)")
-        lines["adamw"]["w2"].set_label(f"AdamW, λ = {lam:g}: w₂ (w₁ dashed)")
-        ridge_line.set_label(f"h₂/(h₂ + λ) = {ridge[1]:.3g}")
-        time.legend(loc="center right", fontsize=8)
-        plane.legend(
-            [lines["adam_l2"]["plane"], lines["adamw"]["plane"], ridge_mark],
-            [f"Adam + L2, λ = {lam:g}", f"AdamW, λ = {lam:g}", "ridge optimum h/(h + λ)"],
-            loc="lower right",
-            bbox_to_anchor=(1, 0.17),
-            fontsize=8,
+        labels = (
+            f"Adam + L2, λ = {lam:g}",
+            f"AdamW, λ = {lam:g}",
+            f"ridge optimum h/(h + λ) = ({ridge[0]:.3g}, {ridge[1]:.3g})",
+            "its w₂, h₂/(h₂ + λ)",
         )
+        for text, label in zip(legend.get_texts(), labels, strict=True):
+            text.set_text(label)
         title.set_text(
             f"η = {lr:g}, λ = {lam:g}, {config.steps} steps:  Adam + L2 ends at "
             f"({l2[-1, 0]:.3f}, {l2[-1, 1]:.3f}),  AdamW at ({w[-1, 0]:.3f}, {w[-1, 1]:.3f})"
         )
 
     update(config.weight_decay, config.lr)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.11, 1, 1))
     return fig, update
 
 
