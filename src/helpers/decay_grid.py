@@ -258,14 +258,14 @@ def best_lambda_per_lr(grid: Grid) -> np.ndarray:
     return np.where(beaten_by_zero, np.nan, grid.lambdas[best])
 
 
-def basin_slope(grid: Grid, rows: np.ndarray | None = None) -> float:
+def basin_slope(grid: Grid) -> float:
     """The slope of log λ*(η) against log η, least squares over the rows where decay helps.
 
     About −1: the good λ falls as the learning rate rises, keeping η·λ fixed (a diagonal
     basin). About 0: the best λ does not depend on η (a basin aligned with the axes).
     """
     best = best_lambda_per_lr(grid)
-    keep = ~np.isnan(best) if rows is None else rows & ~np.isnan(best)
+    keep = ~np.isnan(best)
     if keep.sum() < 2:
         raise ValueError("basin_slope needs at least two rows where some λ > 0 beats λ = 0")
     slope, _ = np.polyfit(np.log10(grid.lrs[keep]), np.log10(best[keep]), 1)
