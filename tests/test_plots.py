@@ -14,3 +14,10 @@ def test_book_style_is_applied():
     use_book_style()
     assert mpl.rcParams["axes.grid"] is True
     assert tuple(mpl.rcParams["figure.figsize"]) == BOOK_STYLE["figure.figsize"]
+
+
+def test_decade_label_marks_only_powers_of_ten():
+    from helpers.plots import decade_label
+
+    assert decade_label(1e-3) == "10⁻³" and decade_label(100.0) == "10²"
+    assert decade_label(1.0) == "10⁰" and decade_label(3e-3) == ""

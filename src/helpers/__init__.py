@@ -7,6 +7,8 @@ Each module holds one idea and says in its docstring which chapter introduces it
   and ``param_groups`` (chapters 1–3).
 - ``ridge`` and ``ridge_plots``: chapter 1's polynomial ridge problem, its exact solvers and
   figures.
+- ``quadratic``, ``decay_grid``, ``decoupling_plots``: chapter 2's curvature toy (with a NumPy
+  twin of the Adam update), its lr × λ grid task and figures.
 - ``model``, ``data``, ``train``: the tiny character-level GPT, its offline corpus and
   ``train()`` with CPU and GPU presets (chapters 3–4).
 - ``precomputed``: stored sweeps with the command and configuration hash that made them.

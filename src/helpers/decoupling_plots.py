@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from helpers.decay_grid import LABELS, Grid, best_lambda_per_lr
+from helpers.plots import decade_label
 from helpers.quadratic import ToyConfig, adam_paths, ridge_optimum
 
 # One colour per optimizer, the same in every figure of the chapter.
@@ -25,16 +26,6 @@ COLORS = {"adam_l2": "#d95f02", "adamw": "#1b9e77", "adamw_independent": "#7570b
 # The hero's sliders: λ = 0 and the decades around the fact sheet's λ = 0.1; η around 10⁻².
 HERO_LAMBDAS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 HERO_LRS = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _decade(value: float) -> str:
-    """'10⁻³' for a power of ten, '' between decades (plain text: no mathtext to re-parse)."""
-    exponent = np.log10(value)
-    if abs(exponent - round(exponent)) > 1e-9:
-        return ""
-    return "10" + str(round(exponent)).translate(_SUPERSCRIPTS)
 
 
 @lru_cache(maxsize=128)
@@ -93,7 +84,7 @@ def hero_figure(
         ylabel="w₂ (solid), w₁ (dashed)",
     )
     # plain-text tick labels and no minor ticks: mathtext would be re-parsed on every redraw
-    time.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _decade(x)))
+    time.xaxis.set_major_formatter(FuncFormatter(decade_label))
     time.xaxis.set_minor_locator(NullLocator())
     time.axhline(1.0, color="black", lw=0.8, alpha=0.4)
     title = fig.suptitle("")
@@ -197,10 +188,10 @@ def grid_figure(grids: Sequence[Grid], top: int = 5) -> Figure:
         rows, cols = loss.shape
         ax.axvline(0.5, color="white", lw=4)
         # label λ = 0 and every other decade, so that the labels never touch
-        decades = [_decade(v) for v in grid.lambdas[1:]]
+        decades = [decade_label(v) for v in grid.lambdas[1:]]
         decades = [d if d and k % 4 == 2 else "" for k, d in enumerate(decades)]
         ax.set_xticks(range(cols), ["0", *decades])
-        ax.set_yticks(range(rows), [_decade(v) for v in grid.lrs])
+        ax.set_yticks(range(rows), [decade_label(v) for v in grid.lrs])
         for i, j in zip(*np.nonzero(np.isnan(loss)), strict=True):
             ax.text(j, i, "×", ha="center", va="center", color="black", fontsize=9)
         order = np.argsort(np.where(np.isnan(loss), np.inf, loss), axis=None)[:top]

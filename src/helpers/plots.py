@@ -43,3 +43,17 @@ def lambda_colors(lambdas: Sequence[float], cmap: str = "viridis") -> dict[float
     if any(lam == 0 for lam in lambdas):
         colours[0.0] = (0.0, 0.0, 0.0, 1.0)
     return {lam: colours[float(lam) if lam == 0 else lam] for lam in lambdas}
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(value: float, _position=None) -> str:
+    """'10⁻³' for a power of ten, '' between decades; usable as a matplotlib tick formatter.
+
+    Plain text, not mathtext: a live figure would re-parse TeX labels on every redraw.
+    """
+    exponent = np.log10(value)
+    if abs(exponent - round(exponent)) > 1e-9:
+        return ""
+    return "10" + str(round(exponent)).translate(_SUPERSCRIPTS)

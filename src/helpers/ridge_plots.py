@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from helpers.plots import lambda_colors
+from helpers.plots import decade_label, lambda_colors
 from helpers.ridge import (
     RidgeData,
     check_lambda,
@@ -35,14 +35,6 @@ FIT_YLIM = (-2.2, 2.2)
 COEF_YLIM = (1e-3, 1e5)
 # The fit's legend sits where the data are sparse, on a white box so the curve never hides it.
 LEGEND = dict(loc="upper left", ncols=2, fontsize=8, frameon=True, framealpha=0.9, edgecolor="none")
-
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def power_of_ten(value: float, _position=None) -> str:
-    """'10⁻³' in plain text: mathtext labels are re-parsed on every redraw of a live figure."""
-    return "10" + str(round(np.log10(value))).translate(_SUPERSCRIPTS)
 
 
 class LambdaAxis:
@@ -105,7 +97,7 @@ def hero_figure(
     # Redraw time: 70 minor ticks would triple it, mathtext labels would double it.
     ax_w.yaxis.set_minor_locator(NullLocator())
     ax_w.set_yticks(10.0 ** np.arange(-3, 6, 2))
-    ax_w.yaxis.set_major_formatter(FuncFormatter(power_of_ten))
+    ax_w.yaxis.set_major_formatter(FuncFormatter(decade_label))
     ax_w.set(ylim=COEF_YLIM, xlabel="power k of the feature xᵏ", ylabel="coefficient size |wₖ|")
     ax_w.set_xticks(degrees[::2])
 
