@@ -105,7 +105,8 @@ def _open(browser, url: str):
 
 
 def test_every_page_opens_without_javascript_errors(built_book, site, browser):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # only this run's pages
+    SCREENSHOTS.mkdir(parents=True)
     pages = _pages(built_book)
     assert "book/intro.html" in pages
     problems = {}
