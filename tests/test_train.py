@@ -93,6 +93,8 @@ def test_the_optimizer_setting_picks_the_implementation(optimizer, decoupled, ex
     assert [g["weight_decay"] for g in built.param_groups] == [0.5, 0.0]
     if optimizer == "book":
         assert all(g["decoupled"] is decoupled for g in built.param_groups)
+    else:
+        assert built.defaults["fused"]
 
 
 def test_the_books_optimizer_trains_like_pytorchs(run, data):
