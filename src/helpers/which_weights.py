@@ -30,6 +30,7 @@ from dataclasses import asdict, replace
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from helpers import precomputed
 from helpers.optim import RULES
@@ -50,8 +51,8 @@ WTE, WPE = TRACK[0], TRACK[1]
 
 RULE_COLORS = {"mingpt": "#1b9e77", "nanogpt": "#d95f02", "olmo2": "#7570b3", "all": "#e7298a"}
 RULE_LABELS = {
-    "mingpt": "minGPT: Linear weights only",
-    "nanogpt": "nanoGPT: every ≥ 2-D tensor",
+    "mingpt": "minGPT: Linear weights",
+    "nanogpt": "nanoGPT: ≥ 2-D tensors",
     "olmo2": "OLMo 2: all but embeddings",
     "all": "all parameters",
 }
@@ -139,38 +140,53 @@ def curves(results: dict[str, dict], rule: str, lam: float) -> dict[str, list[fl
 def norms_figure(results: dict[str, dict], lambdas: Sequence[float], value: float | None = None):
     """Three panels over training steps for one λ: ‖W_E‖, RMS LayerNorm gain, validation loss.
 
-    One line per rule, and λ = 0 dashed in black for reference. Returns ``(fig, update)`` with
+    One line per rule, and λ = 0 dashed in black for reference. The axes are fixed over all of
+    ``lambdas``, so moving between λ never rescales them. Returns ``(fig, update)`` with
     ``update(lam)`` redrawing every line for another λ (for the chapter's sliders).
     """
-    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.4), constrained_layout=True)
-    panels = (
-        ("wte", "‖W_E‖ (token embedding = output head)"),
-        ("gain_rms", "RMS LayerNorm gain"),
-        ("val_loss", "validation loss (nats)"),
-    )
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.5), constrained_layout=True)
+    panels = {
+        "wte": "‖W_E‖ (token embedding = head)",
+        "gain_rms": "RMS LayerNorm gain (log scale)",
+        "val_loss": "validation loss (nats)",
+    }
+    every = [curves(results, rule, lam) for rule in RULES for lam in lambdas]
     reference = curves(results, "nanogpt", 0.0)
     lines = {}
-    for ax, (key, title) in zip(axes, panels, strict=True):
+    for ax, (key, title) in zip(axes, panels.items(), strict=True):
         ax.plot(reference["step"], reference[key], "k--", lw=1.2, label="λ = 0 (any rule)")
         for rule in RULES:
             (lines[rule, key],) = ax.plot(
-                [], [], color=RULE_COLORS[rule], lw=1.8, label=RULE_LABELS[rule]
+                [],
+                [],
+                color=RULE_COLORS[rule],
+                lw=2.4 if rule == "all" else 1.8,
+                ls=":" if rule == "all" else "-",  # "all" often lies on another rule's line
+                label=RULE_LABELS[rule],
             )
+        low = min(min(c[key]) for c in every)
+        high = max(max(c[key]) for c in every)
         ax.set_title(title)
         ax.set_xlabel("step")
-    axes[1].set_yscale("log")
+        ax.set_xlim(0, reference["step"][-1])
+        if key == "gain_rms":
+            ax.set_yscale("log")
+            ax.set_ylim(low / 1.2, high * 1.2)
+            ax.yaxis.set_major_locator(FixedLocator([0.1, 0.2, 0.5, 1, 2]))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            margin = 0.05 * (high - low)
+            ax.set_ylim(low - margin, high + margin)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3)
+    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8)
     suptitle = fig.suptitle("")
 
     def update(lam: float) -> None:
         for rule in RULES:
             series = curves(results, rule, lam)
-            for key in ("wte", "gain_rms", "val_loss"):
+            for key in panels:
                 lines[rule, key].set_data(series["step"], series[key])
-        for ax in axes:
-            ax.relim()
-            ax.autoscale_view()
         suptitle.set_text(f"Four decay rules at λ = {lam:g} (AdamW, η = {SWEEP_TRAIN.lr:g})")
 
     update(lambdas[-1] if value is None else value)
