@@ -141,7 +141,13 @@ def test_markdown_table_escapes_cells_and_cites_every_source():
     row = parse_models(csv_text([with_(where="models/*/a.yml", decayed="a | b")]))[0]
     table = real_models.markdown_table([row])
     lines = table.splitlines()
-    assert len(lines) == 3 and lines[0].count("|") == lines[2].replace(r"\|", "").count("|") == 8
-    assert r"models/\*/a.yml" in table and r"a \| b" in table
-    assert "{footcite}`key1,key2`" in table
-    assert real_models.markdown_notes([row]) == ""
+    assert len(lines) == 3 and lines[0].count("|") == lines[2].replace(r"\|", "").count("|") == 6
+    assert r"a \| b" in table
+    assert lines[2].startswith("| M (2020) |")
+    assert lines[2].endswith("| ✅ {footcite}`key1,key2` |")
+    assert real_models.markdown_notes([row]) == r"- **M**, models/\*/a.yml."
+
+
+def test_code_spans_keep_their_asterisks():
+    row = parse_models(csv_text([with_(where="`models/*/a.yml` and *b*")]))[0]
+    assert "`models/*/a.yml` and \\*b\\*" in real_models.markdown_notes([row])

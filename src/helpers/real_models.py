@@ -14,6 +14,8 @@ place; chapter 3 renders it and computes from it. Columns:
 - ``status``: ✅ checked against the primary source, ◐ secondary sources only, ❌ unverified
 - ``note``: what the value means, and what is unverified about it
 
+Text cells are Markdown: flags, file names and code go in `backticks`.
+
 Introduced in chapter 3 (Which weights to decay, and what real models used).
 """
 
@@ -181,26 +183,35 @@ def timescales(rows: list[ModelRow]) -> list[Timescale]:
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no stray emphasis."""
-    return text.replace("|", "\\|").replace("*", "\\*") or "—"
+    """Markdown text made safe for a table cell: pipes escaped everywhere, and asterisks
+    escaped outside `code spans` (so a path such as ``models/*/x.yml`` is not emphasis)."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):  # even parts lie outside code spans
+        parts[i] = parts[i].replace("*", "\\*")
+    return "`".join(parts).replace("|", "\\|") or "—"
 
 
 def markdown_table(rows: list[ModelRow]) -> str:
-    """A MyST Markdown table of the rows, each source a ``{footcite}`` footnote."""
+    """A MyST Markdown table of the rows: model (year), optimizer, λ, which parameters, and a
+    source cell with the row's status and each source as a ``{footcite}`` footnote. The
+    section or file each value comes from is in :func:`markdown_notes`."""
     lines = [
-        "| Model | Year | Optimizer | λ as stated | Which parameters are decayed | Source | |",
-        "|---|---|---|---|---|---|---|",
+        "| Model | Optimizer | λ as stated | Which parameters are decayed | Source |",
+        "|---|---|---|---|---|",
     ]
     for row in rows:
         cite = "{footcite}`" + ",".join(row.sources) + "`"
         lines.append(
-            f"| {_cell(row.model)} | {row.year} | {_cell(row.optimizer)} | "
-            f"{_cell(row.weight_decay)} | {_cell(row.decayed)} | {_cell(row.where)} {cite} | "
-            f"{row.status} |"
+            f"| {_cell(row.model)} ({row.year}) | {_cell(row.optimizer)} | "
+            f"{_cell(row.weight_decay)} | {_cell(row.decayed)} | {row.status} {cite} |"
         )
     return "\n".join(lines)
 
 
 def markdown_notes(rows: list[ModelRow]) -> str:
-    """The rows' notes as a Markdown list (rows without a note are left out)."""
-    return "\n".join(f"- **{_cell(row.model)}**: {_cell(row.note)}" for row in rows if row.note)
+    """One Markdown list item per row: where in the source the values are, then the note."""
+    items = []
+    for row in rows:
+        note = f" {_cell(row.note)}" if row.note else ""
+        items.append(f"- **{_cell(row.model)}**, {_cell(row.where)}.{note}")
+    return "\n".join(items)
