@@ -1,0 +1,153 @@
+"""helpers.real_models: the table of real models is complete, sourced and matches the fact sheet."""
+
+from pathlib import Path
+
+import pytest
+
+from helpers import real_models
+from helpers.real_models import COLUMNS, REQUIRED, load_models, parse_models
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = load_models()
+BY_MODEL = {row.model: row for row in ROWS}
+
+# Chapter 3's issue asks for these rows (extra reference points may follow them).
+REQUIRED_MODELS = [
+    "GPT-1",
+    "GPT-2",
+    "GPT-3",
+    "Chinchilla",
+    "PaLM",
+    "OPT",
+    "BLOOM-176B",
+    "Pythia",
+    "LLaMA 1",
+    "Llama 2",
+    "Llama 3 405B",
+    "Mistral 7B",
+    "Grok-1",
+    "OLMo-7B",
+    "OLMo-7B-0724",
+    "OLMo 2 (7B, 13B)",
+    "DeepSeek-V2",
+    "DeepSeek-V3",
+    "Moonlight",
+    "BERT",
+    "nanoGPT",
+    "minGPT",
+]
+
+
+def test_every_required_model_has_a_row_with_every_required_column_filled():
+    assert set(REQUIRED_MODELS) <= set(BY_MODEL)
+    for row in ROWS:
+        for name in REQUIRED:
+            assert str(getattr(row, name)).strip(), f"{row.model}: {name} is empty"
+        assert row.status in real_models.STATUSES
+
+
+def test_every_source_key_is_in_references_bib():
+    keys = real_models.bib_keys((ROOT / "references.bib").read_text(encoding="utf-8"))
+    assert len(keys) > 50
+    assert real_models.missing_sources(ROWS, keys) == {}
+
+
+def test_the_fact_sheets_verdicts_on_the_common_claims():
+    # GPT-2: no value published (0.01 is GPT-1's); PaLM: Adafactor with λ = lr², not 0.1
+    assert BY_MODEL["GPT-2"].weight_decay == "not stated"
+    assert BY_MODEL["GPT-1"].weight_decay_value == 0.01
+    assert "Adafactor" in BY_MODEL["PaLM"].optimizer
+    assert BY_MODEL["PaLM"].weight_decay.startswith("lr²")
+    assert BY_MODEL["PaLM"].weight_decay_value is None
+    # Grok-1: inference code only; Mistral 7B: nothing disclosed
+    assert BY_MODEL["Grok-1"].weight_decay == "none published"
+    assert BY_MODEL["Mistral 7B"].weight_decay == "not disclosed"
+    # which parameters: OLMo 2 keeps embeddings out, nanoGPT decays them, minGPT does not
+    assert "embeddings not decayed" in BY_MODEL["OLMo 2 (7B, 13B)"].decayed
+    assert "embeddings" in BY_MODEL["nanoGPT"].decayed
+    assert "no biases, LayerNorm or embeddings" in BY_MODEL["minGPT"].decayed
+    # LLaMA's papers do not say which parameters are decayed
+    assert BY_MODEL["LLaMA 1"].decayed == BY_MODEL["Llama 2"].decayed == "not stated"
+
+
+def test_nothing_unverified_is_stated_as_a_number():
+    for row in ROWS:
+        if row.status != "✅":
+            assert row.weight_decay_value is None, f"{row.model} ({row.status}) states a λ"
+            assert row.lr is None and row.steps is None
+
+
+def test_lr_and_steps_only_where_the_fact_sheet_holds_them():
+    with_lr = {row.model: (row.lr, row.steps) for row in ROWS if row.lr or row.steps}
+    assert with_lr == {
+        "PaLM": (1e-2, None),
+        "LLaMA 1": (3e-4, 250_000),
+        "Llama 3 405B": (8e-5, None),
+        "Grokking (Nanda et al.)": (1e-3, 40_000),
+    }
+
+
+def test_timescales_from_the_tables_own_numbers():
+    scales = {t.model: t for t in real_models.timescales(ROWS)}
+    assert set(scales) == {"LLaMA 1", "Grokking (Nanda et al.)"}
+    llama = scales["LLaMA 1"]
+    assert llama.shrink == pytest.approx(3e-5) and round(llama.tau) == 33_333
+    assert llama.run_in_taus == pytest.approx(7.5)
+    assert scales["Grokking (Nanda et al.)"].run_in_taus == pytest.approx(40.0)
+
+
+def csv_text(rows):
+    return ",".join(COLUMNS) + "\n" + "".join(",".join(r) + "\n" for r in rows)
+
+
+GOOD = ["M", "2020", "AdamW", "0.1", "all", "", "", "key1; key2", "§1", "✅", ""]
+
+
+def with_(**changes):
+    row = dict(zip(COLUMNS, GOOD, strict=True))
+    row.update(changes)
+    return [row[c] for c in COLUMNS]
+
+
+def test_a_good_row_parses():
+    (row,) = parse_models(csv_text([GOOD]))
+    assert row.sources == ("key1", "key2") and row.weight_decay_value == 0.1
+    assert row.lr is None and row.year == 2020
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (with_(where=""), "M: required column.s. where empty"),
+        (with_(status="ok"), "M: status must be one of"),
+        (with_(lr="fast"), "M: lr must be a number or empty"),
+        (with_(steps="-5"), "M: steps must be > 0"),
+        (with_(sources="good; bad key"), r"M: malformed source key"),
+    ],
+)
+def test_bad_rows_are_errors_that_name_the_model_and_column(row, message):
+    with pytest.raises(ValueError, match=message):
+        parse_models(csv_text([row]))
+
+
+def test_a_model_twice_or_a_wrong_header_is_an_error():
+    with pytest.raises(ValueError, match="M: listed twice"):
+        parse_models(csv_text([GOOD, GOOD]))
+    with pytest.raises(ValueError, match="columns must be model, year"):
+        parse_models("model,year\nM,2020\n")
+
+
+def test_markdown_table_escapes_cells_and_cites_every_source():
+    row = parse_models(csv_text([with_(where="models/*/a.yml", decayed="a | b")]))[0]
+    table = real_models.markdown_table([row])
+    lines = table.splitlines()
+    assert len(lines) == 3 and lines[0].count("|") == lines[2].replace(r"\|", "").count("|") == 6
+    assert r"a \| b" in table
+    assert lines[2].startswith("| M (2020) |")
+    assert lines[2].endswith("| ✅ {footcite}`key1,key2` |")
+    assert real_models.markdown_notes([row]) == r"- **M**, models/\*/a.yml."
+
+
+def test_code_spans_keep_their_asterisks():
+    row = parse_models(csv_text([with_(where="`models/*/a.yml` and *b*")]))[0]
+    assert "`models/*/a.yml` and \\*b\\*" in real_models.markdown_notes([row])
