@@ -9,7 +9,7 @@ import torch
 
 from helpers import gpt_sweep, precomputed
 from helpers.data import char_data
-from helpers.gpt_sweep import InitOverlap, copied_run, load_sweep, point_key, run_point, tau
+from helpers.gpt_sweep import InitOverlap, load_sweep, longest_copied, point_key, run_point, tau
 from helpers.train import train
 
 
@@ -101,11 +101,12 @@ def test_init_overlap_rebuilds_the_runs_initial_weights(data):
         wrong.check_start(history)
 
 
-def test_copied_run_finds_the_longest_verbatim_piece():
+def test_longest_copied_finds_the_longest_verbatim_piece():
     source = "the assert statement is a convenient way"
-    assert copied_run("xx assert staty", source) == len(" assert stat")
-    assert copied_run("qqq", source) == 0
-    assert copied_run("", source) == 0
+    assert longest_copied("xx assert staty", source) == " assert stat"
+    assert longest_copied("the way, a convenient", source) == " a convenient"
+    assert longest_copied("qqq", source) == ""
+    assert longest_copied("", source) == ""
 
 
 def test_tau_is_one_over_lr_times_lambda():

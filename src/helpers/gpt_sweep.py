@@ -91,19 +91,19 @@ def sample_text(history: History, settings: SampleSettings = SAMPLE) -> str:
     return vocab.decode(out[0].cpu())
 
 
-def copied_run(text: str, source: str) -> int:
-    """Length of the longest piece of ``text`` that appears verbatim in ``source``.
+def longest_copied(text: str, source: str) -> str:
+    """The longest piece of ``text`` that appears verbatim in ``source``.
 
     A measure of memorisation: a model that learned its training text by heart writes long
     stretches of it back.
     """
-    best = 0
+    best = ""
     for start in range(len(text)):
-        # grow the match from this start while it still occurs in the source
-        length = best + 1
-        while start + length <= len(text) and text[start : start + length] in source:
-            best = length
-            length += 1
+        # only a match longer than the best so far matters; grow it while it still occurs
+        end = start + len(best) + 1
+        while end <= len(text) and text[start:end] in source:
+            best = text[start:end]
+            end += 1
     return best
 
 
