@@ -70,7 +70,8 @@ def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
     ax_end.set(ylabel=f"loss at step {sweep.steps} (nats)", ylim=_loss_ylim(sweep))
     ax_end.legend(loc="upper right", fontsize=8)
     ax_end.set_title("every λ: at the end, and at its best step")
-    marker = ax_end.axvline(0, color="C3", lw=6, alpha=0.18, zorder=0)
+    # the chosen λ: a ring around each of its three points
+    (rings,) = ax_end.plot([], [], "o", ms=13, mfc="none", mew=2.2, zorder=5)
 
     def update(lam: float) -> None:
         point = sweep.point(lam)
@@ -83,7 +84,8 @@ def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
         )
         ax_run.legend(loc="lower left")
         i = lambdas.index(lam)
-        marker.set_xdata([i, i])
+        rings.set_data([i] * 3, [val_end[i], val_best[i], train_end[i]])
+        rings.set_color(colours[lam])
 
     update(lambdas[0])
     return fig, update
@@ -213,10 +215,17 @@ def timescale_figure(sweep: Sweep) -> Figure:
     )
     ax_init.legend(ncols=2, fontsize=7, loc="lower left")
     ax_tau.set_xscale("log")
-    for k, label in ((1, "t = τ"), (3, "3τ")):
+    for k, label in ((1, "τ"), (3, "3τ")):
         ax_tau.axvline(k, color="0.6", lw=0.8, ls="--")
-        ax_tau.text(k * 1.08, 0.97, label, transform=ax_tau.get_xaxis_transform(), fontsize=8,
-                    va="top", color="0.4")
+        ax_tau.text(
+            k * 1.08,
+            0.97,
+            label,
+            transform=ax_tau.get_xaxis_transform(),
+            fontsize=8,
+            va="top",
+            color="0.4",
+        )
     ax_tau.set(
         xlabel="training time in units of τ = 1/(ηλ)",
         ylabel="‖θ‖ of the decayed group",
