@@ -11,6 +11,7 @@ from helpers import gpt_sweep, precomputed
 from helpers.data import char_data
 from helpers.gpt_sweep import InitOverlap, load_sweep, longest_copied, point_key, run_point, tau
 from helpers.train import train
+from tests.test_train import TINY
 
 
 @pytest.fixture(scope="module")
@@ -80,16 +81,7 @@ def test_rerunning_a_point_reproduces_the_stored_values(sweep, data):
 
 
 def test_init_overlap_rebuilds_the_runs_initial_weights(data):
-    config = replace(
-        gpt_sweep.SWEEP_CONFIG,
-        n_layer=1,
-        n_embd=32,
-        block_size=16,
-        batch_size=8,
-        steps=20,
-        eval_every=10,
-        weight_decay=3.0,
-    )
+    config = replace(TINY, steps=20, eval_every=10, weight_decay=3.0)
     short = data.with_train_chars(config.train_chars)
     overlap = InitOverlap(config, short)
     history = train(config, data=short, callback=overlap)

@@ -200,21 +200,18 @@ class RunPanel(widgets.VBox):
             self._thread.join(timeout)
 
     def _work(self, values: dict) -> None:
+        self.last_error, message = None, ""
         try:
-            self.last_error = None
             message = self.run(self, **values)
-        except Exception as error:  # shown to the reader; the notebook goes on
-            self.last_error = error
-            message = f"error: {error}"
-        try:
             self.redraw()
-        except Exception as error:
-            self.last_error = self.last_error or error
-        self.status.value = message
-        self.button.disabled, self.stop_button.disabled = False, True
-        self.runs += 1
-        with self._lock:
-            self._running = False
+        except Exception as error:  # shown to the reader; the notebook goes on
+            self.last_error, message = error, f"error: {error}"
+        finally:  # whatever happened, the panel is ready for the next run
+            self.status.value = message
+            self.button.disabled, self.stop_button.disabled = False, True
+            self.runs += 1
+            with self._lock:
+                self._running = False
 
 
 def live_slider(
