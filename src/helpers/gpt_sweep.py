@@ -28,7 +28,7 @@ from helpers.model import GPT
 from helpers.optim import param_groups
 from helpers.precomputed import load_results
 from helpers.runtime import set_seed
-from helpers.train import CPU_PRESET, History, train
+from helpers.train import CPU_PRESET, History, TrainConfig, train
 
 NAME = "tiny_gpt_sweep"
 COMMAND = "python scripts/sweep_tiny_gpt.py"
@@ -115,7 +115,7 @@ class InitOverlap:
     with θ_0 the overlap would be exactly (1 − ηλ)^t ≈ exp(−t/τ) with τ = 1/(ηλ).
     """
 
-    def __init__(self, config, data: CharData, group: str = "decay"):
+    def __init__(self, config: TrainConfig, data: CharData, group: str = "decay"):
         # train() seeds and builds the model in this order, so this is its θ_0
         set_seed(config.seed)
         model = GPT(config.gpt_config(data.vocab.size))
@@ -151,7 +151,10 @@ def _rounded(values):
 
 
 def run_point(
-    lam: float, rule: str = "nanogpt", data: CharData | None = None, config=SWEEP_CONFIG
+    lam: float,
+    rule: str = "nanogpt",
+    data: CharData | None = None,
+    config: TrainConfig = SWEEP_CONFIG,
 ) -> dict:
     """Train one point of the sweep and return what the file stores for it."""
     data = (char_data() if data is None else data).with_train_chars(config.train_chars)
