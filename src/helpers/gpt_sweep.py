@@ -175,7 +175,6 @@ def run_point(
         "init_overlap": _rounded(overlap.values),
         "decay_params": sum(p.numel() for p in decayed),
         "sample": sample_text(history),
-        "ms_per_step": round(history.ms_per_step, 1),  # this machine, under its load that day
     }
 
 
@@ -192,7 +191,7 @@ def run_sweep(data: CharData | None = None, log=print) -> dict:
         log(
             f"{point_key(lam, rule):12s} train {point['train_loss'][-1]:.3f} "
             f"val {point['val_loss'][-1]:.3f} decay-group norm "
-            f"{point['group_norm']['decay'][-1]:.2f} ({point['ms_per_step']} ms/step)"
+            f"{point['group_norm']['decay'][-1]:.2f}"
         )
     train_part = data.with_train_chars(SWEEP_CONFIG.train_chars)
     return {
