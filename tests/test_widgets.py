@@ -97,3 +97,70 @@ def test_palette_png_is_smaller_and_still_a_png():
     full, small = figure_png(fig), figure_png(fig, palette=True)
     assert small.startswith(b"\x89PNG") and len(small) < len(full)
     plt.close(fig)
+
+
+def counting_panel(run, threaded=False):
+    """A RunPanel over a one-line figure whose run draws ``value`` and reports 10 steps."""
+    from helpers.widgets import RunPanel
+
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 0])
+    controls = {"value": selection_slider(VALUES, "λ", 0.0)}
+    return RunPanel(fig, run, controls, threaded=threaded), line
+
+
+def test_run_panel_runs_on_click_only_and_reports_progress():
+    calls = []
+
+    def run(panel, value):
+        calls.append(value)
+        for step in range(1, 11):
+            panel.report(step, 10)
+        line.set_ydata([value, value])
+        return f"done with {value:g}"
+
+    panel, line = counting_panel(run)
+    before = panel.image.value
+    panel.controls["value"].value = 10.0  # moving the slider runs nothing
+    assert calls == [] and panel.runs == 0
+    panel.button.click()
+    assert calls == [10.0] and panel.runs == 1 and panel.last_error is None
+    assert panel.progress.value == panel.progress.max == 10
+    assert panel.status.value == "done with 10" and panel.image.value != before
+    assert not panel.button.disabled and panel.stop_button.disabled and not panel.running
+
+
+def test_run_panel_shows_an_error_and_stays_usable():
+    def run(panel, value):
+        raise ValueError("weight_decay must be a finite number ≥ 0")
+
+    panel, _ = counting_panel(run)
+    panel.click()
+    assert panel.status.value == "error: weight_decay must be a finite number ≥ 0"
+    assert isinstance(panel.last_error, ValueError) and panel.runs == 1
+    assert not panel.button.disabled
+
+
+def test_threaded_run_ignores_a_second_click_and_hears_stop():
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    seen = []
+
+    def run(panel, value):
+        started.set()
+        release.wait(5)
+        stopped = panel.report(1, 10)
+        seen.append(stopped)
+        return "stopped" if stopped else "finished"
+
+    panel, _ = counting_panel(run, threaded=True)
+    panel.button.click()
+    assert started.wait(5) and panel.running and panel.button.disabled
+    panel.button.click()  # while the first run is going: starts nothing
+    assert panel.ignored == 1
+    panel.stop_button.click()
+    release.set()
+    panel.wait(5)
+    assert seen == [True] and panel.runs == 1 and panel.status.value == "stopped"
+    assert not panel.running and not panel.button.disabled
