@@ -4,8 +4,8 @@
 
 Trains every run of ``helpers.grokking.precomputed_runs()`` on the CPU with
 ``torch.set_num_threads(helpers.grokking.THREADS)``: λ = 1 over three seeds (stopping when they
-grok), λ = 0 over three seeds through 3000 steps, and a λ sweep (seed 0, up to 10,000 steps).
-Roughly 40–60k full-batch steps: about 20 minutes on 2 quiet CPU cores, an hour on busy ones.
+grok), λ = 0 over three seeds through 3000 steps, and a λ sweep (seed 0, up to 5000 steps).
+About 40k full-batch steps at ~30 ms each on a quiet core: 20–30 minutes, longer on a busy one.
 Finished runs are cached in ``_build/sweep_grokking/`` so an interrupted sweep resumes.
 ``tests/test_grokking.py`` re-runs the first 100 steps of one stored run and compares.
 """
@@ -28,10 +28,14 @@ def rounded(value):
     return value if isinstance(value, int) else float(f"{value:.6g}")
 
 
-def thinned(history: dict[str, list], every: int) -> dict[str, list]:
-    """Keep the evaluations at multiples of ``every`` steps, and always the last one."""
-    steps = history["step"]
-    keep = [i for i, step in enumerate(steps) if step % every == 0 or i == len(steps) - 1]
+def thinned(history: dict[str, list]) -> dict[str, list]:
+    """Every evaluation up to ``THIN["all_until"]``, then every ``THIN["then_every"]`` steps."""
+    steps, rule = history["step"], grokking.THIN
+    keep = [
+        i
+        for i, step in enumerate(steps)
+        if step <= rule["all_until"] or step % rule["then_every"] == 0 or i == len(steps) - 1
+    ]
     return {key: [rounded(values[i]) for i in keep] for key, values in history.items()}
 
 
@@ -57,8 +61,7 @@ def main() -> None:
     results = {}
     for name, config in grokking.precomputed_runs().items():
         record = run(config)
-        every = next(n for prefix, n in grokking.STORE_EVERY.items() if name.startswith(prefix))
-        results[name] = {**record, "history": thinned(record["history"], every)}
+        results[name] = {**record, "history": thinned(record["history"])}
         best = max(record["history"]["test_acc"])
         print(
             f"{name:22s} grok_step={record['grok_step']} stopped={record['stopped']} "
