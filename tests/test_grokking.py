@@ -194,3 +194,36 @@ def test_rerunning_the_first_100_steps_reproduces_the_stored_run(stored_threads)
     assert stored["step"][:n] == fresh["step"] == list(range(0, 101, 10))
     for key in ("train_loss", "test_loss", "train_acc", "test_acc", "weight_norm"):
         assert fresh[key] == pytest.approx(stored[key][:n], rel=1e-3), key
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures (helpers.grokking_plots)
+# ---------------------------------------------------------------------------------------------
+
+
+def _fake_run(grok_step, last=300):
+    steps = list(range(0, last + 1, 50))
+    acc = [min(1.0, s / last) for s in steps]
+    history = {key: [0.5] * len(steps) for key in grokking.HISTORY_KEYS}
+    history.update(step=steps, train_acc=[1.0] * len(steps), test_acc=acc)
+    return {"grok_step": grok_step, "history": history}
+
+
+def test_sweep_figure_redraws_for_every_lambda_including_zero():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.grokking_plots import history_figure, sweep_figure
+    from helpers.widgets import figure_png
+
+    sweep = {0.0: _fake_run(None), 0.5: _fake_run(300), 1.0: _fake_run(150)}
+    fig, update = sweep_figure(sweep, lr=1e-3)
+    frames = set()
+    for lam in sweep:
+        update(lam)
+        title = fig.axes[0].get_title()
+        assert ("not grokked" in title) == (sweep[lam]["grok_step"] is None), title
+        frames.add(figure_png(fig))
+    assert len(frames) == len(sweep), "each λ draws a different frame"
+    fig = history_figure([("λ = 1", _fake_run(150)["history"], "C0")])
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "weight norm ‖θ‖"
