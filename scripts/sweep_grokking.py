@@ -4,8 +4,9 @@
 
 Trains every run of ``helpers.grokking.precomputed_runs()`` on the CPU with
 ``torch.set_num_threads(helpers.grokking.THREADS)``: λ = 1 over three seeds (stopping when they
-grok), λ = 0 over three seeds through 3000 steps, and a λ sweep (seed 0, up to 5000 steps).
-About 40k full-batch steps at ~30 ms each on a quiet core: 20–30 minutes, longer on a busy one.
+grok), λ = 0 over three seeds through 3000 steps, and a λ sweep (seed 0, up to 10,000 steps).
+About 50k full-batch steps at ~30 ms each on a quiet core: about half an hour; on a busy
+2-core machine (the stored file) it took about 1.5 hours.
 Finished runs are cached in ``_build/sweep_grokking/`` so an interrupted sweep resumes.
 ``tests/test_grokking.py`` re-runs the first 100 steps of one stored run and compares.
 """
@@ -44,7 +45,7 @@ def run(config: grokking.GrokConfig) -> dict:
     path = CACHE / f"{precomputed.config_hash(config.to_dict())}.json"
     if path.exists():
         return json.loads(path.read_text())
-    result = grokking.train_grokking(config, device="cpu")
+    result = grokking.train_grokking(config, device="cpu", num_threads=grokking.THREADS)
     record = {
         "grok_step": result.grok_step,
         "stopped": result.stopped,

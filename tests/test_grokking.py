@@ -154,6 +154,8 @@ def test_bad_split_arguments_and_device():
         split_pairs(7, 0.5, -3)
     with pytest.raises(ValueError, match="device"):
         train_grokking(GrokConfig(**TINY), device="tpu")
+    with pytest.raises(ValueError, match="num_threads"):
+        train_grokking(GrokConfig(**TINY), num_threads=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,16 +173,7 @@ def test_stored_runs_match_the_configuration_in_code():
             assert max(history["test_acc"]) >= 0.99, name
 
 
-@pytest.fixture
-def stored_threads():
-    """Re-run with the thread count the sweep used (float sums depend on it)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(grokking.THREADS)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_rerunning_the_first_100_steps_reproduces_the_stored_run(stored_threads):
+def test_rerunning_the_first_100_steps_reproduces_the_stored_run():
     """The first 100 steps of λ = 1, seed 0 agree with the stored file to 1e-3 relative.
 
     Later steps are not compared: float32 rounding differences (another CPU, another thread
@@ -189,7 +182,10 @@ def test_rerunning_the_first_100_steps_reproduces_the_stored_run(stored_threads)
     name = "lambda=1/seed=0"
     stored = grokking.load_precomputed()[name]["history"]
     config = grokking.precomputed_runs()[name]
-    fresh = train_grokking(GrokConfig(**{**config.to_dict(), "max_steps": 100})).history
+    before = torch.get_num_threads()
+    short = GrokConfig(**{**config.to_dict(), "max_steps": 100})
+    fresh = train_grokking(short, num_threads=grokking.THREADS).history  # as the sweep did
+    assert torch.get_num_threads() == before, "the thread count is restored"
     n = len(fresh["step"])
     assert stored["step"][:n] == fresh["step"] == list(range(0, 101, 10))
     for key in ("train_loss", "test_loss", "train_acc", "test_acc", "weight_norm"):
