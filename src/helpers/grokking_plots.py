@@ -43,17 +43,28 @@ def sweep_figure(sweep: dict[float, dict], lr: float):
     """
     lambdas = sorted(sweep)
     colours = lambda_colors(lambdas)
-    grokked = [lam for lam in lambdas if lam > 0 and sweep[lam]["grok_step"] is not None]
+    positive = [lam for lam in lambdas if lam > 0]
+    grokked = [lam for lam in positive if sweep[lam]["grok_step"] is not None]
     last_step = max(run["history"]["step"][-1] for run in sweep.values())
     fig, (ax_acc, ax_time) = plt.subplots(1, 2, figsize=(10, 3.8))
 
-    # Right panel, fixed: steps to grok against λ, with the timescale τ = 1/(ηλ) for comparison.
-    ax_time.loglog(grokked, [sweep[lam]["grok_step"] for lam in grokked], "o-", color="0.4")
-    grid = np.geomspace(min(grokked), max(grokked), 50)
-    ax_time.loglog(grid, 1 / (lr * grid), ":", color="0.3", label="τ = 1/(ηλ)")
-    (marker,) = ax_time.loglog([], [], "o", ms=12, mfc="none", mew=2)
-    ax_time.set(xlabel="weight decay λ", ylabel="steps to grok (test acc ≥ 99 %)")
-    ax_time.legend(loc="upper right")
+    # Right panel, fixed: steps to grok against λ, runs that hit their step cap drawn at the cap
+    # (they would grok later, if ever), and the timescale τ = 1/(ηλ) for comparison.
+    ax_time.loglog(grokked, [sweep[lam]["grok_step"] for lam in grokked], "o-", color="0.4",
+                   label="groks at")
+    capped = [lam for lam in positive if sweep[lam]["grok_step"] is None]
+    ax_time.loglog(capped, [sweep[lam]["history"]["step"][-1] for lam in capped], "^",
+                   color="0.4", mfc="none", label="not grokked by then")
+    grid = np.geomspace(min(positive), max(positive), 50)
+    for k, style in ((1, ":"), (2, "--")):
+        ax_time.loglog(grid, k / (lr * grid), style, color="0.55", lw=1,
+                       label="τ = 1/(ηλ)" if k == 1 else "2τ")
+    (marker,) = ax_time.loglog([], [], "o", ms=13, mfc="none", mew=2)
+    ax_time.set_xticks(positive, [format_value(lam) for lam in positive], minor=False)
+    ax_time.xaxis.set_minor_locator(plt.NullLocator())
+    ax_time.set(xlabel="weight decay λ (λ = 0 has no place on a log axis)",
+                ylabel="steps to grok (test acc ≥ 99 %)")
+    ax_time.legend(loc="lower left", fontsize=8)
 
     def update(lam: float) -> None:
         run, colour = sweep[lam], colours[lam]
@@ -65,7 +76,7 @@ def sweep_figure(sweep: dict[float, dict], lr: float):
         ax_acc.axhline(0.99, color="grey", lw=0.8, ls=":")
         if grok_step is None:
             title = f"λ = {format_value(lam)}: not grokked in {history['step'][-1]:,} steps"
-            marker.set_data([], [])
+            marker.set_data([lam] if lam > 0 else [], [history["step"][-1]] if lam > 0 else [])
         else:
             ax_acc.axvline(grok_step, color="crimson", lw=1.2, label=f"groks at {grok_step:,}")
             title = f"λ = {format_value(lam)}: groks at step {grok_step:,}"
