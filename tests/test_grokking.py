@@ -186,6 +186,7 @@ def test_rerunning_the_first_100_steps_reproduces_the_stored_run():
     short = GrokConfig(**{**config.to_dict(), "max_steps": 100})
     fresh = train_grokking(short, num_threads=grokking.THREADS).history  # as the sweep did
     assert torch.get_num_threads() == before, "the thread count is restored"
+    assert float(torch.tensor([1e-38]) / 100) != 0, "subnormals are no longer flushed"
     n = len(fresh["step"])
     assert stored["step"][:n] == fresh["step"] == list(range(0, 101, 10))
     for key in ("train_loss", "test_loss", "train_acc", "test_acc", "weight_norm"):
