@@ -5,8 +5,8 @@
 Trains every run of ``helpers.grokking.precomputed_runs()`` on the CPU with
 ``torch.set_num_threads(helpers.grokking.THREADS)``: λ = 1 over three seeds (stopping when they
 grok), λ = 0 over three seeds through 3000 steps, and a λ sweep (seed 0, up to 10,000 steps).
-About 50k full-batch steps at ~30 ms each on a quiet core: about half an hour; on a busy
-2-core machine (the stored file) it took about 1.5 hours.
+About 50k full-batch steps at ~25–30 ms each: the stored file took 19 minutes of training on
+one core of a 2-core machine shared with other jobs.
 Finished runs are cached in ``_build/sweep_grokking/`` so an interrupted sweep resumes.
 ``tests/test_grokking.py`` re-runs the first 100 steps of one stored run and compares.
 """

@@ -267,7 +267,7 @@ def _cpu_settings(num_threads: int | None):
     the backward pass: the loss's gradient with respect to the logits holds the probabilities of
     the wrong answers (12 % of them subnormal at step 1500 of the λ = 1 run). x86 CPUs process
     subnormals very slowly; flushing them to zero halved the time of that run (55 → 28 ms per
-    step) and left its history the same to six digits.
+    step) and left every stored history the same to all six stored digits.
     """
     if num_threads is not None:
         _check_int("num_threads", num_threads, 1)
