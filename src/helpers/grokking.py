@@ -1,0 +1,386 @@
+"""Grokking on modular addition: a one-layer transformer in the style of Nanda et al. (2023).
+
+The task is c = (a + b) mod p, shown to the model as the three tokens "a b =" and read at "=".
+A fraction of the p² pairs is used for training; the rest is the test set. With AdamW and a
+large weight decay the network first memorises the training pairs and, hundreds to thousands of
+full-batch steps later, suddenly generalises ("groks").
+
+The model follows Nanda et al.'s official code: one layer, learned positional embeddings,
+ReLU MLP, no LayerNorm, untied embedding and unembedding, every parameter decayed. Two
+departures, both stated in chapter 5: the unembedding has p outputs (the "=" token is never an
+answer), and only the "=" position is computed after the attention keys and values, since in a
+one-layer model nothing else reaches the read-out (the gradients are the same).
+
+Training uses ``torch.optim.AdamW`` (decoupled decay, θ ← θ − ηλθ − η·m̂/(√v̂ + ε)), full batch,
+a linear warmup, and the float64 log-softmax of Nanda's code for the loss. (``helpers.optim.AdamW``
+of chapter 2 is tested to take the same steps; PyTorch's keeps the stored runs independent of it.)
+
+Introduced in chapter 5 ("Beyond regularization").
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from helpers.precomputed import load_results
+from helpers.runtime import get_device, set_seed
+
+
+@dataclass(frozen=True)
+class GrokConfig:
+    """One grokking run. Defaults: groks after 1,770–2,190 steps (seeds 0–2), ~1 min on 1 core."""
+
+    p: int = 97  # modulus; the vocabulary is 0 … p−1 plus "=" (token p)
+    train_frac: float = 0.4  # fraction of the p² pairs in the training set
+    d_model: int = 64  # width of the residual stream
+    n_heads: int = 4  # attention heads, each of width d_model / n_heads
+    d_mlp: int = 256  # hidden ReLU units of the MLP
+    lr: float = 1e-3  # η after warmup (constant: no decay schedule)
+    weight_decay: float = 1.0  # λ of AdamW, applied to every parameter as in Nanda et al.
+    betas: tuple[float, float] = (0.9, 0.98)  # (β1, β2), as in Power et al. and Nanda et al.
+    warmup_steps: int = 10  # η rises linearly over these steps
+    max_steps: int = 3000  # full-batch steps (one step = one epoch)
+    eval_every: int = 10  # evaluate (and record the history) every this many steps
+    target_acc: float = 0.99  # "grokked" = first evaluation with test accuracy ≥ this
+    stop_at_target: bool = True  # stop training at that evaluation (early stopping)
+    seed: int = 0  # seeds both the train/test split and the initialisation
+
+    def __post_init__(self):
+        _check_int("p", self.p, 2)
+        if not 0 < self.train_frac < 1:
+            raise ValueError(f"train_frac must be in (0, 1), got {self.train_frac!r}")
+        _check_int("d_model", self.d_model, 1)
+        _check_int("n_heads", self.n_heads, 1)
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model must be divisible by n_heads, got d_model={self.d_model}, "
+                f"n_heads={self.n_heads}"
+            )
+        _check_int("d_mlp", self.d_mlp, 1)
+        if not self.lr > 0 or not math.isfinite(self.lr):
+            raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
+        if not self.weight_decay >= 0 or not math.isfinite(self.weight_decay):
+            raise ValueError(f"weight_decay must be ≥ 0 and finite, got {self.weight_decay!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        _check_int("warmup_steps", self.warmup_steps, 0)
+        _check_int("max_steps", self.max_steps, 1)
+        _check_int("eval_every", self.eval_every, 1)
+        if not 0 < self.target_acc <= 1:
+            raise ValueError(f"target_acc must be in (0, 1], got {self.target_acc!r}")
+        _check_int("seed", self.seed, 0)
+        n_train = round(self.train_frac * self.p**2)
+        if not 0 < n_train < self.p**2:
+            raise ValueError(
+                f"train_frac={self.train_frac} of p²={self.p**2} pairs leaves an empty "
+                "train or test set"
+            )
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (what precomputed results hash)."""
+        return {**asdict(self), "betas": list(self.betas)}
+
+
+def _check_int(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModularAdditionData:
+    """Token sequences "a b =" (shape (n, 3)) and answers (a + b) mod p, split into train/test."""
+
+    p: int
+    train_idx: torch.Tensor  # indices into the p² pairs, pair k = (k // p, k % p)
+    test_idx: torch.Tensor
+    train_x: torch.Tensor = field(repr=False)
+    train_y: torch.Tensor = field(repr=False)
+    test_x: torch.Tensor = field(repr=False)
+    test_y: torch.Tensor = field(repr=False)
+
+
+def split_pairs(p: int, train_frac: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random partition of the p² pair indices into train and test (sorted)."""
+    _check_int("p", p, 2)
+    if not 0 < train_frac < 1:
+        raise ValueError(f"train_frac must be in (0, 1), got {train_frac!r}")
+    _check_int("seed", seed, 0)
+    n_train = round(train_frac * p * p)
+    if not 0 < n_train < p * p:
+        raise ValueError(f"train_frac={train_frac} of p²={p * p} pairs leaves an empty set")
+    order = torch.randperm(p * p, generator=torch.Generator().manual_seed(seed))
+    return order[:n_train].sort().values, order[n_train:].sort().values
+
+
+def modular_addition_data(p: int, train_frac: float, seed: int) -> ModularAdditionData:
+    """All p² problems (a + b) mod p as tokens [a, b, p], split by :func:`split_pairs`."""
+    train_idx, test_idx = split_pairs(p, train_frac, seed)
+    pairs = torch.arange(p * p)
+    a, b = pairs // p, pairs % p
+    x = torch.stack([a, b, torch.full_like(a, p)], dim=1)  # token p is "="
+    y = (a + b) % p
+    return ModularAdditionData(
+        p, train_idx, test_idx, x[train_idx], y[train_idx], x[test_idx], y[test_idx]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Model
+# ---------------------------------------------------------------------------------------------
+
+
+class OneLayerTransformer(nn.Module):
+    """Embed → one attention layer → ReLU MLP → unembed, residual, no LayerNorm (Nanda et al.).
+
+    ``forward(x)`` takes tokens of shape (batch, 3) and returns the logits over the p answers
+    at the last ("=") position, shape (batch, p).
+    """
+
+    def __init__(self, p: int, d_model: int, n_heads: int, d_mlp: int):
+        super().__init__()
+        self.n_heads, self.d_head = n_heads, d_model // n_heads
+        d_vocab, n_ctx = p + 1, 3
+
+        # Nanda et al.'s initialisation: N(0, 1/d_model), biases 0, unembedding N(0, 1/d_vocab).
+        def normal(*shape, fan):
+            return nn.Parameter(torch.randn(*shape) / math.sqrt(fan))
+
+        self.W_E = normal(d_vocab, d_model, fan=d_model)  # token embedding
+        self.W_pos = normal(n_ctx, d_model, fan=d_model)  # learned positions
+        # Query, key and value maps of all heads side by side (head h owns columns h·d_head …).
+        self.W_Q = normal(d_model, d_model, fan=d_model)
+        self.W_K = normal(d_model, d_model, fan=d_model)
+        self.W_V = normal(d_model, d_model, fan=d_model)
+        self.W_O = normal(d_model, d_model, fan=d_model)
+        self.W_in = normal(d_model, d_mlp, fan=d_model)
+        self.b_in = nn.Parameter(torch.zeros(d_mlp))
+        self.W_out = normal(d_mlp, d_model, fan=d_model)
+        self.b_out = nn.Parameter(torch.zeros(d_model))
+        self.W_U = normal(d_model, p, fan=d_vocab)  # untied: its own matrix
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        resid = self.W_E[tokens] + self.W_pos  # (batch, 3, d_model)
+        batch, heads = resid.shape[0], (self.n_heads, self.d_head)
+        # Attention of the "=" position over all three positions (causal for the last one).
+        q = (resid[:, -1] @ self.W_Q).view(batch, 1, *heads)
+        k = (resid @ self.W_K).view(batch, 3, *heads)
+        v = (resid @ self.W_V).view(batch, 3, *heads)
+        attn = torch.softmax((q * k).sum(-1) / math.sqrt(self.d_head), dim=1)  # (batch, 3, heads)
+        z = (attn[..., None] * v).sum(1).reshape(batch, -1)  # heads side by side
+        x = resid[:, -1] + z @ self.W_O
+        x = x + torch.relu(x @ self.W_in + self.b_in) @ self.W_out + self.b_out
+        return x @ self.W_U
+
+
+def cross_entropy_float64(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy computed with a float64 log-softmax, as in Nanda et al.'s code.
+
+    In float32, very confident predictions round the correct class's probability to exactly 1,
+    so its loss and gradient become 0 (Prieto et al. 2025 call this Softmax Collapse).
+    """
+    if logits.device.type == "mps":  # no float64 on Apple GPUs: this one step runs on the CPU
+        logits, labels = logits.cpu(), labels.cpu()
+    log_probs = logits.to(torch.float64).log_softmax(dim=-1)
+    return -log_probs.gather(-1, labels[:, None]).mean()
+
+
+def weight_norm(model: nn.Module) -> float:
+    """‖θ‖: the L2 norm of all parameters together."""
+    return math.sqrt(sum(float(w.detach().pow(2).sum()) for w in model.parameters()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------
+
+HISTORY_KEYS = (
+    "step",
+    "train_loss",
+    "test_loss",
+    "train_acc",
+    "test_acc",
+    "weight_norm",  # ‖θ‖ over all parameters
+    "train_collapsed",  # fraction of training examples whose float32 loss is exactly 0
+)
+
+
+@dataclass
+class GrokResult:
+    """What :func:`train_grokking` returns: the history and when (if ever) the model grokked."""
+
+    config: GrokConfig
+    history: dict[str, list]  # HISTORY_KEYS → one value per evaluation
+    grok_step: int | None  # first evaluated step with test accuracy ≥ target_acc
+    stopped: str  # "grokked", "max_steps" or "diverged: …"
+    seconds: float  # wall-clock training time
+    model: OneLayerTransformer = field(repr=False)
+
+
+@torch.no_grad()
+def _evaluate(model, x, y) -> tuple[float, float, float]:
+    """Loss (float64), accuracy, and the fraction of examples in Softmax Collapse."""
+    logits = model(x)
+    # Prieto et al.'s Softmax Collapse: in float32 the correct class's probability rounds to 1,
+    # so the example's loss, and its gradient, are exactly 0.
+    f32_losses = nn.functional.cross_entropy(logits.float(), y, reduction="none")
+    return (
+        float(cross_entropy_float64(logits, y)),
+        float((logits.argmax(-1) == y).float().mean()),
+        float((f32_losses == 0).float().mean()),
+    )
+
+
+def train_grokking(
+    config: GrokConfig = GrokConfig(),
+    device: str | torch.device = "cpu",
+    num_threads: int | None = None,
+) -> GrokResult:
+    """Train one model full-batch with AdamW; evaluate every ``eval_every`` steps.
+
+    The history starts at step 0 (the initialisation). Training stops at the first evaluation
+    with test accuracy ≥ ``target_acc`` when ``stop_at_target``, after ``max_steps``, or as soon
+    as the loss is not finite (the history so far is kept and ``stopped`` says why).
+
+    ``num_threads`` sets torch's CPU threads for this run only (``None``: leave them as they
+    are). The stored runs used ``THREADS``; the same count gives the same float32 sums.
+    """
+    with _cpu_settings(num_threads):
+        return _train(config, get_device(device))
+
+
+@contextmanager
+def _cpu_settings(num_threads: int | None):
+    """Threads as asked, and subnormal floats flushed to zero, for one run; restored after.
+
+    Once the network is very confident, float32 numbers below 1.2e-38 (subnormals) appear in
+    the backward pass: the loss's gradient with respect to the logits holds the probabilities of
+    the wrong answers (12 % of them subnormal at step 1500 of the λ = 1 run). x86 CPUs process
+    subnormals very slowly; flushing them to zero halved the time of that run (55 → 28 ms per
+    step) and left every stored history the same to all six stored digits.
+    """
+    if num_threads is not None:
+        _check_int("num_threads", num_threads, 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(num_threads or before)
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)  # PyTorch's default
+        torch.set_num_threads(before)
+
+
+def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
+    """The training loop of :func:`train_grokking`, on ``dev`` with the threads as they are."""
+    data = modular_addition_data(config.p, config.train_frac, config.seed)
+    train_x, train_y = data.train_x.to(dev), data.train_y.to(dev)
+    test_x, test_y = data.test_x.to(dev), data.test_y.to(dev)
+    set_seed(config.seed)
+    model = OneLayerTransformer(config.p, config.d_model, config.n_heads, config.d_mlp).to(dev)
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.lr,
+        betas=config.betas,
+        weight_decay=config.weight_decay,
+        fused=dev.type == "cuda",
+    )
+    # η_t = η · s_t with s_t = min(1, (t + 1) / warmup): linear warmup, then constant.
+    warmup = max(config.warmup_steps, 1)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: min(1.0, (t + 1) / warmup))
+
+    history = {key: [] for key in HISTORY_KEYS}
+    grok_step, stopped = None, "max_steps"
+    start = time.perf_counter()
+    for step in range(config.max_steps + 1):
+        if step % config.eval_every == 0 or step == config.max_steps:
+            train_loss, train_acc, collapsed = _evaluate(model, train_x, train_y)
+            test_loss, test_acc, _ = _evaluate(model, test_x, test_y)
+            norm = weight_norm(model)
+            values = (step, train_loss, test_loss, train_acc, test_acc, norm, collapsed)
+            for key, value in zip(HISTORY_KEYS, values, strict=True):
+                history[key].append(value)
+            if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+                stopped = f"diverged: loss is {train_loss} at step {step}"
+                break
+            if grok_step is None and test_acc >= config.target_acc:
+                grok_step = step
+                if config.stop_at_target:
+                    stopped = "grokked"
+                    break
+        if step == config.max_steps:
+            break
+        loss = cross_entropy_float64(model(train_x), train_y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+    if stopped == "max_steps" and grok_step is not None:
+        stopped = "grokked"
+    return GrokResult(config, history, grok_step, stopped, time.perf_counter() - start, model)
+
+
+# ---------------------------------------------------------------------------------------------
+# Precomputed runs (chapter 5 plots them; `python scripts/sweep_grokking.py` makes them)
+# ---------------------------------------------------------------------------------------------
+
+SEEDS = (0, 1, 2)
+SWEEP_LAMBDAS = (0.0, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+# Step caps of the sweep: runs with λ < 1 need up to ~10k steps to grok; those with λ ≥ 1 grok
+# well before 5000 or (λ = 10) never fit the training set. A run that hits its cap "did not grok".
+SWEEP_STEPS = {"lambda<1": 10_000, "lambda>=1": 5000}
+NO_DECAY_STEPS = 3000  # the λ = 0 runs: no early stopping, this many steps
+# Stored histories keep every evaluation up to step 200, then one every 50 steps, and the last.
+THIN = {"all_until": 200, "then_every": 50}
+# torch threads for making and for re-checking the stored runs: float32 sums, and so the
+# trajectories, depend on it. One thread: on a busy 2-core machine two are ~3× slower.
+THREADS = 1
+PRECOMPUTED = "grokking"  # helpers/data/grokking.json
+
+
+def precomputed_runs() -> dict[str, GrokConfig]:
+    """Every stored run by name: λ = 1 and λ = 0 over three seeds, and the λ sweep (seed 0).
+
+    In the order the sweep script trains them (quick, informative runs first). The sweep's
+    λ = 0 and λ = 1 points are the seed-0 runs above (same configuration, trained once).
+    """
+    no_decay = dict(weight_decay=0.0, max_steps=NO_DECAY_STEPS, stop_at_target=False)
+    runs = {}
+    for seed in SEEDS:
+        runs[f"lambda=1/seed={seed}"] = GrokConfig(seed=seed, max_steps=SWEEP_STEPS["lambda>=1"])
+    for seed in SEEDS:
+        runs[f"lambda=0/seed={seed}"] = GrokConfig(seed=seed, **no_decay)
+    for lam in sorted(SWEEP_LAMBDAS, reverse=True):
+        if lam == 0:
+            runs["sweep/lambda=0"] = GrokConfig(**no_decay)
+        else:
+            cap = SWEEP_STEPS["lambda<1" if lam < 1 else "lambda>=1"]
+            runs[f"sweep/lambda={lam:g}"] = GrokConfig(weight_decay=lam, max_steps=cap)
+    return runs
+
+
+def precomputed_config() -> dict:
+    """The configuration whose hash the stored file must carry."""
+    return {
+        "runs": {name: config.to_dict() for name, config in precomputed_runs().items()},
+        "thin": THIN,
+        "threads": THREADS,
+    }
+
+
+def load_precomputed() -> dict[str, dict]:
+    """The stored runs by name: ``grok_step``, ``stopped``, ``seconds`` and a ``history``.
+
+    Raises ``ValueError`` (naming the command to run) if the runs in code changed since.
+    """
+    return load_results(PRECOMPUTED, precomputed_config())["results"]
