@@ -9,7 +9,15 @@ import torch
 
 from helpers import gpt_sweep, precomputed
 from helpers.data import char_data
-from helpers.gpt_sweep import InitOverlap, load_sweep, longest_copied, point_key, run_point, tau
+from helpers.gpt_sweep import (
+    InitOverlap,
+    copied_fraction,
+    load_sweep,
+    longest_copied,
+    point_key,
+    run_point,
+    tau,
+)
 from helpers.train import train
 from tests.test_train import TINY
 
@@ -99,6 +107,16 @@ def test_longest_copied_finds_the_longest_verbatim_piece():
     assert longest_copied("the way, a convenient", source) == " a convenient"
     assert longest_copied("qqq", source) == ""
     assert longest_copied("", source) == ""
+
+
+def test_copied_fraction_counts_verbatim_pieces_and_skips_whitespace():
+    source = "abcdef"
+    assert copied_fraction("abcdxy", source, length=3) == 0.5  # abc, bcd of abc bcd cdx dxy
+    assert copied_fraction("abcdef", source, length=6) == 1.0
+    assert copied_fraction("      ab", source, length=3) == 0.0  # only " ab" counts
+    assert copied_fraction("ab", source, length=3) == 0.0
+    with pytest.raises(ValueError, match="length"):
+        copied_fraction("abc", source, length=0)
 
 
 def test_tau_is_one_over_lr_times_lambda():

@@ -47,4 +47,6 @@ def test_set_seed_rejects_bad_seeds(bad):
 def test_runtime_summary_is_one_line_with_versions_and_threads():
     line = runtime_summary()
     assert "\n" not in line
-    assert torch.__version__ in line and np.__version__ in line and "threads" in line
+    assert torch.__version__ in line and np.__version__ in line
+    threads = torch.get_num_threads()
+    assert f"{threads} thread{'s' if threads != 1 else ''} of " in line

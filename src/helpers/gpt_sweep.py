@@ -107,6 +107,21 @@ def longest_copied(text: str, source: str) -> str:
     return best
 
 
+def copied_fraction(text: str, source: str, length: int = 8) -> float:
+    """The fraction of ``text``'s ``length``-character pieces that appear verbatim in ``source``.
+
+    A steadier measure of memorisation than :func:`longest_copied`, which one lucky phrase can
+    decide. Pieces that are only whitespace (indentation) are left out: any model copies those.
+    """
+    if length < 1:
+        raise ValueError(f"length must be an integer ≥ 1, got {length!r}")
+    pieces = [text[i : i + length] for i in range(len(text) - length + 1)]
+    pieces = [piece for piece in pieces if piece.strip()]
+    if not pieces:
+        return 0.0
+    return sum(piece in source for piece in pieces) / len(pieces)
+
+
 class InitOverlap:
     """A ``train()`` callback that records how much of the initial weights a group still holds.
 

@@ -21,7 +21,7 @@ from helpers.train import History, TrainConfig, train
 from helpers.widgets import RunPanel, selection_slider
 
 # The stored sweep's run on whatever device this machine has: CUDA in a Colab GPU runtime
-# (where train() also switches to fused AdamW and TF32 matmuls), else the CPU.
+# (where train() also switches to TF32 matmuls), else the CPU.
 LIVE_CONFIG = replace(SWEEP_CONFIG, device="auto")
 REDRAW_EVERY_S = 1.0  # redraw the figure at an evaluation at most this often (a PNG each time)
 

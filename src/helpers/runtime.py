@@ -60,9 +60,9 @@ def runtime_summary(device: str | torch.device | None = "auto") -> str:
     name = dev.type
     if dev.type == "cuda":
         name = f"cuda ({torch.cuda.get_device_name(dev)})"
-    cores = os.cpu_count()
+    threads = torch.get_num_threads()
     return (
         f"Python {platform.python_version()} · torch {torch.__version__} · "
-        f"numpy {np.__version__} · device {name} · "
-        f"{torch.get_num_threads()} torch threads on {cores} CPU cores"
+        f"numpy {np.__version__} · {name} · "
+        f"{threads} thread{'s' if threads != 1 else ''} of {os.cpu_count()} cores"
     )
