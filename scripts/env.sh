@@ -5,4 +5,10 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
   # shellcheck disable=SC1091
   . .venv/bin/activate
 fi
+python - <<'PY'
+import sys
+if sys.version_info[:2] != (3, 11):
+    print(f"warning: requirements.txt pins versions seen working together on Python 3.11; "
+          f"this is Python {sys.version.split()[0]}, where some pins may not install", file=sys.stderr)
+PY
 python -m pip install --quiet --disable-pip-version-check -r requirements.txt
