@@ -71,3 +71,19 @@ def built_book(tmp_path_factory) -> Path:
             "book build failed (warnings are errors):\n" + (result.stdout + result.stderr)[-6000:]
         )
     return html
+
+
+@pytest.fixture(scope="session")
+def sweep():
+    """Chapter 4's stored λ sweep of the tiny GPT (helpers.gpt_sweep)."""
+    from helpers.gpt_sweep import load_sweep
+
+    return load_sweep()
+
+
+@pytest.fixture(scope="session")
+def data():
+    """The tiny GPT's character data (Python's help text)."""
+    from helpers.data import char_data
+
+    return char_data()

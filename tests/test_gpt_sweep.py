@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from helpers import gpt_sweep, precomputed
-from helpers.data import char_data
 from helpers.gpt_sweep import (
     InitOverlap,
     copied_fraction,
@@ -20,16 +19,6 @@ from helpers.gpt_sweep import (
 )
 from helpers.train import train
 from tests.test_train import TINY
-
-
-@pytest.fixture(scope="module")
-def sweep():
-    return load_sweep()
-
-
-@pytest.fixture(scope="module")
-def data():
-    return char_data()
 
 
 def test_stored_sweep_matches_the_configuration_in_code(sweep):

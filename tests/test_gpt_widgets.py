@@ -10,22 +10,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers import gpt_plots  # noqa: E402
-from helpers.data import char_data  # noqa: E402
-from helpers.gpt_sweep import load_sweep  # noqa: E402
 from helpers.gpt_widgets import LIVE_CONFIG, train_panel  # noqa: E402
 from helpers.widgets import static_slider  # noqa: E402
 
 SHORT = dict(steps=6, eval_every=3, eval_batches=1, device="cpu")
-
-
-@pytest.fixture(scope="module")
-def sweep():
-    return load_sweep()
-
-
-@pytest.fixture(scope="module")
-def data():
-    return char_data()
 
 
 def test_click_trains_at_the_chosen_lambda_and_redraws(sweep, data):

@@ -29,11 +29,6 @@ TINY = TrainConfig(
 
 
 @pytest.fixture(scope="module")
-def data():
-    return char_data()
-
-
-@pytest.fixture(scope="module")
 def run(data):
     return train(TINY, data=data, track=["transformer.wte.weight", "*.ln_1.weight"])
 
