@@ -1,6 +1,7 @@
 """helpers.which_weights: the stored sweep is current and reproducible; the checked resume."""
 
 import math
+import platform
 
 import matplotlib.pyplot as plt
 import pytest
@@ -42,7 +43,10 @@ def test_a_stored_run_reproduces(record):
     rule, lam, stop = "olmo2", 1.0, 100
     stored = record["results"][which_weights.point_key(rule, lam)]
     if stored["data_fingerprint"] != char_data().fingerprint:
-        pytest.skip("the stored sweep was made from another Python's help text")
+        pytest.skip(
+            f"the sweep trained on Python {record['python']}'s help text; Python "
+            f"{platform.python_version()} ships another text"
+        )
     threads = torch.get_num_threads()
     torch.set_num_threads(record["torch_threads"])
     try:
