@@ -144,7 +144,7 @@ def test_markdown_table_escapes_cells_and_cites_every_source():
     assert len(lines) == 3 and lines[0].count("|") == lines[2].replace(r"\|", "").count("|") == 6
     assert r"a \| b" in table
     assert lines[2].startswith("| M (2020) |")
-    assert lines[2].endswith("| ✅ {footcite}`key1,key2` |")
+    assert lines[2].endswith("| ✓ {footcite}`key1,key2` |")
     assert real_models.markdown_notes([row]) == r"- **M**, models/\*/a.yml."
 
 

@@ -47,6 +47,8 @@ STATUSES = {
     "◐": "secondary sources only",
     "❌": "unverified: not to be stated as fact",
 }
+# How the page shows each status: text-font marks, which render without an emoji font
+STATUS_MARKS = {"✅": "✓", "◐": "◐", "❌": "✗"}
 _KEY = re.compile(r"^[A-Za-z0-9_:.-]+$")
 
 
@@ -193,8 +195,9 @@ def _cell(text: str) -> str:
 
 def markdown_table(rows: list[ModelRow]) -> str:
     """A MyST Markdown table of the rows: model (year), optimizer, λ, which parameters, and a
-    source cell with the row's status and each source as a ``{footcite}`` footnote. The
-    section or file each value comes from is in :func:`markdown_notes`."""
+    source cell with the row's status mark (:data:`STATUS_MARKS`) and each source as a
+    ``{footcite}`` footnote. The section or file each value comes from is in
+    :func:`markdown_notes`."""
     lines = [
         "| Model | Optimizer | λ as stated | Which parameters are decayed | Source |",
         "|---|---|---|---|---|",
@@ -203,7 +206,8 @@ def markdown_table(rows: list[ModelRow]) -> str:
         cite = "{footcite}`" + ",".join(row.sources) + "`"
         lines.append(
             f"| {_cell(row.model)} ({row.year}) | {_cell(row.optimizer)} | "
-            f"{_cell(row.weight_decay)} | {_cell(row.decayed)} | {row.status} {cite} |"
+            f"{_cell(row.weight_decay)} | {_cell(row.decayed)} | "
+            f"{STATUS_MARKS[row.status]} {cite} |"
         )
     return "\n".join(lines)
 
