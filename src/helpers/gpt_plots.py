@@ -67,7 +67,7 @@ def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
     ax_end.plot(x, val_best, "v:", color="0.55", ms=5, label="validation, best step")
     ax_end.plot(x, train_end, "s--", color="0.2", ms=5, mfc="white", label="training, end")
     _lambda_ticks(ax_end, lambdas)
-    ax_end.set(ylabel=f"loss at step {sweep.steps} (nats)", ylim=_loss_ylim(sweep))
+    ax_end.set(ylabel="loss (nats): end of run, best step", ylim=_loss_ylim(sweep))
     ax_end.legend(loc="upper right", fontsize=8)
     ax_end.set_title("every λ: at the end, and at its best step")
     # the chosen λ: a ring around each of its three points
@@ -229,7 +229,7 @@ def timescale_figure(sweep: Sweep) -> Figure:
     ax_tau.set(
         xlabel="training time in units of τ = 1/(ηλ)",
         ylabel="‖θ‖ of the decayed group",
-        title="norms settle after a few τ\n(λ = 0 has no τ)",
+        title="norms settle after about ten τ\n(λ = 0 has no τ)",
         ylim=(0, None),
     )
     return fig
