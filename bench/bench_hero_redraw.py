@@ -20,7 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from helpers.decoupling_plots import HERO_LAMBDAS, HERO_LRS, hero_figure  # noqa: E402
+from helpers.ch2.figures import HERO_LAMBDAS, HERO_LRS, hero_figure  # noqa: E402
 from helpers.plots import use_book_style  # noqa: E402
 from helpers.widgets import LiveFigure, selection_slider  # noqa: E402
 

@@ -24,7 +24,8 @@ import time
 import torch
 from torch import nn
 
-from helpers.optim import AdamW, param_groups
+from helpers.optim import AdamW
+from helpers.param_groups import param_groups
 
 LAYERS, DIM, CONTEXT, VOCAB = 2, 64, 64, 100
 

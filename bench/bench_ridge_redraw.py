@@ -18,9 +18,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from helpers.ch1.figures import HERO_LAMBDAS, hero_figure  # noqa: E402
+from helpers.ch1.ridge import make_data  # noqa: E402
 from helpers.plots import use_book_style  # noqa: E402
-from helpers.ridge import make_data  # noqa: E402
-from helpers.ridge_plots import HERO_LAMBDAS, hero_figure  # noqa: E402
 from helpers.widgets import live_slider  # noqa: E402
 
 

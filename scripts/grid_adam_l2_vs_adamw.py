@@ -2,7 +2,7 @@
 
     python scripts/grid_adam_l2_vs_adamw.py [--workers N]
 
-Trains every cell of :class:`helpers.decay_grid.GridConfig`: Adam + L2, PyTorch-style AdamW and
+Trains every cell of :class:`helpers.ch2.grid.GridConfig`: Adam + L2, PyTorch-style AdamW and
 AdamW with independent decay, each over η × λ and three initialisations, 798 runs of about
 0.3 s on one CPU thread (5 minutes with ``--workers 2`` on two busy cores). Writes
 ``src/helpers/data/grid_adam_l2_vs_adamw.json`` with :func:`helpers.precomputed.save_results`.
@@ -21,7 +21,8 @@ from dataclasses import asdict
 
 import torch
 
-from helpers import decay_grid, precomputed
+from helpers import precomputed
+from helpers.ch2 import grid as decay_grid
 
 
 def _run_cells(cells: list) -> list:

@@ -2,8 +2,8 @@
 
     python scripts/sweep_grokking.py
 
-Trains every run of ``helpers.grokking.precomputed_runs()`` on the CPU with
-``torch.set_num_threads(helpers.grokking.THREADS)``: λ = 1 over three seeds (stopping when they
+Trains every run of ``helpers.ch5.grokking.precomputed_runs()`` on the CPU with
+``torch.set_num_threads(helpers.ch5.grokking.THREADS)``: λ = 1 over three seeds (stopping when they
 grok), λ = 0 over three seeds through 3000 steps, and a λ sweep (seed 0, up to 10,000 steps).
 About 50k full-batch steps at ~25–30 ms each: the stored file took 19 minutes of training on
 one core of a 2-core machine shared with other jobs.
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import torch
 
-from helpers import grokking, precomputed
+from helpers import precomputed
+from helpers.ch5 import grokking
 
 COMMAND = "python scripts/sweep_grokking.py"
 CACHE = Path(__file__).resolve().parents[1] / "_build" / "sweep_grokking"

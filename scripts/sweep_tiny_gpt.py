@@ -2,8 +2,8 @@
 
     python scripts/sweep_tiny_gpt.py
 
-Trains every point of :mod:`helpers.gpt_sweep` on the CPU with
-``torch.set_num_threads(helpers.gpt_sweep.THREADS)``: the CPU preset (400 steps) at each λ of
+Trains every point of :mod:`helpers.ch4.sweep` on the CPU with
+``torch.set_num_threads(helpers.ch4.sweep.THREADS)``: the CPU preset (400 steps) at each λ of
 ``LAMBDAS`` under the nanoGPT decay rule, and at ``RULE_LAMBDA`` under the minGPT rule. Eight runs
 of about 7 s each on two quiet cores (several minutes on a busy machine). Run it again whenever the
 sweep's configuration or the training code changes: ``tests/test_gpt_sweep.py`` fails until you
@@ -16,7 +16,8 @@ import time
 
 import torch
 
-from helpers import gpt_sweep, precomputed
+from helpers import precomputed
+from helpers.ch4 import sweep as gpt_sweep
 
 
 def main() -> None:

@@ -75,8 +75,8 @@ def built_book(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sweep():
-    """Chapter 4's stored λ sweep of the tiny GPT (helpers.gpt_sweep)."""
-    from helpers.gpt_sweep import load_sweep
+    """Chapter 4's stored λ sweep of the tiny GPT (helpers.ch4.sweep)."""
+    from helpers.ch4.sweep import load_sweep
 
     return load_sweep()
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import decay_grid, precomputed
-from helpers.decay_grid import Grid, GridConfig
+from helpers import precomputed
+from helpers.ch2 import grid as decay_grid
+from helpers.ch2.grid import Grid, GridConfig
 
 CONFIG = GridConfig()
 

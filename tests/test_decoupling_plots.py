@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import decay_grid  # noqa: E402
-from helpers.decoupling_plots import (  # noqa: E402
+from helpers.ch2 import grid as decay_grid  # noqa: E402
+from helpers.ch2.figures import (  # noqa: E402
     HERO_LAMBDAS,
     HERO_LRS,
     curves_figure,

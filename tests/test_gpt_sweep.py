@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from helpers import gpt_sweep, precomputed
-from helpers.gpt_sweep import (
+from helpers import precomputed
+from helpers.ch4 import sweep as gpt_sweep
+from helpers.ch4.sweep import (
     InitOverlap,
     copied_fraction,
     load_sweep,

@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import gpt_plots  # noqa: E402
-from helpers.gpt_widgets import LIVE_CONFIG, train_panel  # noqa: E402
+from helpers.ch4 import figures as gpt_plots  # noqa: E402
+from helpers.ch4.panel import LIVE_CONFIG, train_panel  # noqa: E402
 from helpers.widgets import static_slider  # noqa: E402
 
 SHORT = dict(steps=6, eval_every=3, eval_batches=1, device="cpu")

@@ -1,12 +1,12 @@
-"""helpers.grokking: data split, model shapes, determinism, bad input, and the stored runs."""
+"""helpers.ch5.grokking: data split, model shapes, determinism, bad input, and the stored runs."""
 
 import math
 
 import pytest
 import torch
 
-from helpers import grokking
-from helpers.grokking import (
+from helpers.ch5 import grokking
+from helpers.ch5.grokking import (
     GrokConfig,
     OneLayerTransformer,
     cross_entropy_float64,
@@ -48,8 +48,13 @@ def test_model_shapes_and_parameter_count():
     assert logits.shape == (5, p)
     # W_E, W_pos, W_Q/K/V/O, MLP with biases, W_U (untied): no LayerNorm parameters
     expected = (
-        (p + 1) * d_model + 3 * d_model + 4 * d_model**2
-        + 2 * d_model * d_mlp + d_mlp + d_model + d_model * p
+        (p + 1) * d_model
+        + 3 * d_model
+        + 4 * d_model**2
+        + 2 * d_model * d_mlp
+        + d_mlp
+        + d_model
+        + d_model * p
     )
     assert sum(w.numel() for w in model.parameters()) == expected
 
@@ -194,7 +199,7 @@ def test_rerunning_the_first_100_steps_reproduces_the_stored_run():
 
 
 # ---------------------------------------------------------------------------------------------
-# Figures (helpers.grokking_plots)
+# Figures (helpers.ch5.figures)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -210,7 +215,7 @@ def test_sweep_figure_redraws_for_every_lambda_including_zero():
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers.grokking_plots import history_figure, sweep_figure
+    from helpers.ch5.figures import history_figure, sweep_figure
     from helpers.widgets import figure_png
 
     sweep = {0.0: _fake_run(None), 0.5: _fake_run(300), 1.0: _fake_run(150)}

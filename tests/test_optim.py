@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers import optim
+from helpers.param_groups import param_groups
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -402,7 +403,7 @@ def test_step_accepts_a_closure_and_returns_its_loss():
 
 def trained(make, steps=5):
     model = make_model(torch.float64)
-    opt = make(optim.param_groups(model, weight_decay=0.1))
+    opt = make(param_groups(model, weight_decay=0.1))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine)
     for x, y in batches(steps):
         train_step(model, opt, sched, x, y)

@@ -1,10 +1,11 @@
-"""helpers.optim.param_groups: which tensors each rule decays, each once, in a fixed order."""
+"""helpers.param_groups: which tensors each rule decays, each once, in a fixed order."""
 
 import pytest
 import torch
 from torch import nn
 
 from helpers import optim
+from helpers.param_groups import RULES, describe_param_groups, param_groups
 
 VOCAB, DIM, CONTEXT = 11, 4, 5
 
@@ -77,10 +78,10 @@ def names_in_model_order(model):
     return [n for n, p in model.named_parameters() if p.requires_grad]
 
 
-@pytest.mark.parametrize("rule", optim.RULES)
+@pytest.mark.parametrize("rule", RULES)
 def test_each_rule_decays_what_it_says(rule):
     model = MiniGPT()
-    decay, no_decay = optim.param_groups(model, weight_decay=0.1, rule=rule)
+    decay, no_decay = param_groups(model, weight_decay=0.1, rule=rule)
     expected = EXPECTED[rule] or names_in_model_order(model)
     assert decay["name"] == "decay" and no_decay["name"] == "no_decay"
     assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
@@ -93,9 +94,9 @@ def test_each_rule_decays_what_it_says(rule):
         )
 
 
-@pytest.mark.parametrize("rule", optim.RULES)
+@pytest.mark.parametrize("rule", RULES)
 def test_describe_counts_tensors_and_parameters_once(rule):
-    rows = optim.describe_param_groups(MiniGPT(), rule)
+    rows = describe_param_groups(MiniGPT(), rule)
     decayed = EXPECTED[rule] or list(SIZES)
     assert [r.group for r in rows] == ["decay", "no_decay"]
     assert rows[0].tensors == len(decayed) and rows[0].names == [
@@ -111,17 +112,17 @@ def test_describe_counts_tensors_and_parameters_once(rule):
 def test_tied_head_counts_as_the_embedding_whichever_name_comes_first():
     model = MiniGPT(head_first=True)
     for rule in ("mingpt", "olmo2"):
-        decay, no_decay = optim.param_groups(model, 0.1, rule)
+        decay, no_decay = param_groups(model, 0.1, rule)
         assert "lm_head.weight" in no_decay["param_names"]
         assert all(p is not model.wte.weight for p in decay["params"])
-    decay, _ = optim.param_groups(model, 0.1, "nanogpt")
+    decay, _ = param_groups(model, 0.1, "nanogpt")
     assert decay["param_names"][0] == "lm_head.weight" and "wte.weight" not in decay["param_names"]
 
 
 def test_frozen_parameters_are_left_out():
     model = MiniGPT(frozen=True)
-    for rule in optim.RULES:
-        groups = optim.param_groups(model, 0.1, rule)
+    for rule in RULES:
+        groups = param_groups(model, 0.1, rule)
         names = [n for g in groups for n in g["param_names"]]
         assert "block.proj.bias" not in names and len(names) == 9
 
@@ -131,7 +132,7 @@ def test_order_is_identical_across_constructions():
         torch.manual_seed(0)
         return [
             (g["name"], g["param_names"], [tuple(p.shape) for p in g["params"]])
-            for g in optim.param_groups(MiniGPT(), 0.1)
+            for g in param_groups(MiniGPT(), 0.1)
         ]
 
     assert layout() == layout()
@@ -151,14 +152,14 @@ def test_order_is_identical_across_constructions():
 )
 def test_groups_work_in_any_optimizer_and_survive_state_dict(make):
     model = MiniGPT()
-    opt = make(optim.param_groups(model, 0.1, "all"))  # "all": the no_decay group is empty
+    opt = make(param_groups(model, 0.1, "all"))  # "all": the no_decay group is empty
     for _ in range(2):
         opt.zero_grad()
         model.lm_head(model.wte(torch.tensor([1, 2]))).sum().backward()
         opt.step()
     saved = opt.state_dict()
     assert saved["param_groups"][0]["param_names"][0] == "wte.weight"
-    fresh = make(optim.param_groups(model, 0.1, "all"))
+    fresh = make(param_groups(model, 0.1, "all"))
     fresh.load_state_dict(saved)
     assert fresh.param_groups[0]["name"] == "decay"
 
@@ -166,14 +167,14 @@ def test_groups_work_in_any_optimizer_and_survive_state_dict(make):
 def test_a_bare_parameter_follows_each_rule():
     model = nn.Module()
     model.pos = nn.Parameter(torch.zeros(1, CONTEXT, DIM))  # minGPT-style positional embedding
-    decided = {rule: optim.param_groups(model, 0.1, rule)[0]["param_names"] for rule in optim.RULES}
+    decided = {rule: param_groups(model, 0.1, rule)[0]["param_names"] for rule in RULES}
     assert decided == {"nanogpt": ["pos"], "mingpt": [], "olmo2": ["pos"], "all": ["pos"]}
 
 
 def test_unknown_rule_and_negative_decay_are_errors():
     with pytest.raises(ValueError, match="rule must be one of 'nanogpt', 'mingpt', 'olmo2', 'all'"):
-        optim.param_groups(MiniGPT(), 0.1, rule="llama")
+        param_groups(MiniGPT(), 0.1, rule="llama")
     with pytest.raises(ValueError, match="rule must be one of"):
-        optim.describe_param_groups(MiniGPT(), rule="NanoGPT")
+        describe_param_groups(MiniGPT(), rule="NanoGPT")
     with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
-        optim.param_groups(MiniGPT(), -0.1)
+        param_groups(MiniGPT(), -0.1)

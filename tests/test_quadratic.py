@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from helpers import optim
-from helpers.quadratic import ToyConfig, adam_path, adam_paths, gradient, ridge_optimum, torch_path
+from helpers.ch2.toy import ToyConfig, adam_path, adam_paths, gradient, ridge_optimum, torch_path
 
 TOY = ToyConfig()
 

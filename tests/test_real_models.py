@@ -1,11 +1,11 @@
-"""helpers.real_models: the table of real models is complete, sourced and matches the fact sheet."""
+"""helpers.ch3.real_models: the real-models table is complete, sourced and fact-checked."""
 
 from pathlib import Path
 
 import pytest
 
-from helpers import real_models
-from helpers.real_models import COLUMNS, REQUIRED, load_models, parse_models
+from helpers.ch3 import real_models
+from helpers.ch3.real_models import COLUMNS, REQUIRED, load_models, parse_models
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = load_models()

@@ -10,7 +10,17 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from helpers.ridge import (  # noqa: E402
+from helpers.ch1.figures import (  # noqa: E402
+    COEF_YLIM,
+    FIT_YLIM,
+    HERO_LAMBDAS,
+    LambdaAxis,
+    distance_figure,
+    hero_figure,
+    shrinkage_figure,
+    validation_figure,
+)
+from helpers.ch1.ridge import (  # noqa: E402
     RidgeConfig,
     check_lambda,
     data_gradient,
@@ -25,16 +35,6 @@ from helpers.ridge import (  # noqa: E402
     ridge_svd,
     shrinkage_factors,
     torch_trajectory,
-)
-from helpers.ridge_plots import (  # noqa: E402
-    COEF_YLIM,
-    FIT_YLIM,
-    HERO_LAMBDAS,
-    LambdaAxis,
-    distance_figure,
-    hero_figure,
-    shrinkage_figure,
-    validation_figure,
 )
 from helpers.widgets import live_slider, static_slider  # noqa: E402
 

@@ -9,6 +9,7 @@ import torch
 from helpers import optim
 from helpers.data import char_data
 from helpers.model import GPT
+from helpers.param_groups import param_groups
 from helpers.train import CPU_PRESET, GPU_PRESET, TrainConfig, _optimizer, lr_multiplier, train
 
 # A model small enough that a 30-step run takes a fraction of a second.
@@ -82,7 +83,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers(run, data):
 def test_the_optimizer_setting_picks_the_implementation(optimizer, decoupled, expected):
     config = replace(TINY, optimizer=optimizer, decoupled=decoupled, weight_decay=0.5)
     model = GPT(config.gpt_config(vocab_size=20))
-    groups = optim.param_groups(model, 0.5, rule="mingpt")
+    groups = param_groups(model, 0.5, rule="mingpt")
     built = _optimizer(groups, config, torch.device("cpu"))
     assert type(built) is expected
     assert [g["weight_decay"] for g in built.param_groups] == [0.5, 0.0]

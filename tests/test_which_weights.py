@@ -1,4 +1,4 @@
-"""helpers.which_weights: the stored sweep is current and reproducible; the checked resume."""
+"""helpers.ch3.rules_sweep: the stored sweep is current and reproducible; the checked resume."""
 
 import math
 import platform
@@ -7,41 +7,37 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from helpers import which_weights
+from helpers.ch3 import rules_sweep
 from helpers.data import char_data
 from helpers.model import GPT, GPTConfig
-from helpers.optim import RULES, param_groups
+from helpers.param_groups import RULES, param_groups
 
 
 @pytest.fixture(scope="module")
 def record():
-    return which_weights.load_sweep()  # fails if the configuration in code has changed
+    return rules_sweep.load_sweep()  # fails if the configuration in code has changed
 
 
 def test_the_stored_sweep_holds_every_point_and_its_provenance(record):
     results = record["results"]
-    assert list(results) == [
-        which_weights.point_key(r, lam) for r, lam in which_weights.sweep_points()
-    ]
+    assert list(results) == [rules_sweep.point_key(r, lam) for r, lam in rules_sweep.sweep_points()]
     assert len(results) == 1 + 4 * len(RULES)
-    assert record["command"] == which_weights.SWEEP_COMMAND
-    assert record["torch_threads"] == which_weights.SWEEP_THREADS
-    steps = list(
-        range(0, which_weights.SWEEP_TRAIN.steps + 1, which_weights.SWEEP_TRAIN.eval_every)
-    )
+    assert record["command"] == rules_sweep.SWEEP_COMMAND
+    assert record["torch_threads"] == rules_sweep.SWEEP_THREADS
+    steps = list(range(0, rules_sweep.SWEEP_TRAIN.steps + 1, rules_sweep.SWEEP_TRAIN.eval_every))
     for run in results.values():
         assert run["step"] == steps
-        assert set(run["norms"]) >= {which_weights.WTE, which_weights.WPE}
+        assert set(run["norms"]) >= {rules_sweep.WTE, rules_sweep.WPE}
         assert all(math.isfinite(v) for v in run["val_loss"])
     # every run starts from the same initialisation
-    first = {key: run["norms"][which_weights.WTE][0] for key, run in results.items()}
+    first = {key: run["norms"][rules_sweep.WTE][0] for key, run in results.items()}
     assert len(set(first.values())) == 1
 
 
 def test_a_stored_run_reproduces(record):
     """Re-run the first 100 steps of one stored run at the stored thread count."""
     rule, lam, stop = "olmo2", 1.0, 100
-    stored = record["results"][which_weights.point_key(rule, lam)]
+    stored = record["results"][rules_sweep.point_key(rule, lam)]
     if stored["data_fingerprint"] != char_data().fingerprint:
         pytest.skip(
             f"the sweep trained on Python {record['python']}'s help text; Python "
@@ -50,7 +46,7 @@ def test_a_stored_run_reproduces(record):
     threads = torch.get_num_threads()
     torch.set_num_threads(record["torch_threads"])
     try:
-        again = which_weights.run_point(rule, lam, stop_after=stop)
+        again = rules_sweep.run_point(rule, lam, stop_after=stop)
     finally:
         torch.set_num_threads(threads)
     n = len(again["step"])
@@ -61,30 +57,30 @@ def test_a_stored_run_reproduces(record):
 
 
 def test_curves_start_at_the_initialisation(record):
-    series = which_weights.curves(record["results"], "olmo2", 1.0)
+    series = rules_sweep.curves(record["results"], "olmo2", 1.0)
     assert series["gain_rms"][0] == pytest.approx(1.0)  # every LayerNorm gain starts at 1
     assert len(series["wte"]) == len(series["step"]) == len(series["val_loss"])
     # at λ = 0 every rule is the same run
-    assert which_weights.curves(record["results"], "mingpt", 0.0) == which_weights.curves(
+    assert rules_sweep.curves(record["results"], "mingpt", 0.0) == rules_sweep.curves(
         record["results"], "all", 0.0
     )
 
 
 def test_norms_figure_redraws_for_each_lambda(record):
-    fig, update = which_weights.norms_figure(record["results"], which_weights.SWEEP_LAMBDAS)
+    fig, update = rules_sweep.norms_figure(record["results"], rules_sweep.SWEEP_LAMBDAS)
     seen = set()
-    for lam in which_weights.SWEEP_LAMBDAS:
+    for lam in rules_sweep.SWEEP_LAMBDAS:
         update(lam)
         wte_line = fig.axes[0].lines[1 + RULES.index("nanogpt")]
         seen.add(round(wte_line.get_ydata()[-1], 6))
         assert fig._suptitle.get_text().endswith(f"λ = {lam:g} (AdamW, η = 0.003)")
-    assert len(seen) == len(which_weights.SWEEP_LAMBDAS)
+    assert len(seen) == len(rules_sweep.SWEEP_LAMBDAS)
     plt.close(fig)
 
 
 def test_run_sweep_asks_for_each_point_once():
     asked = []
-    results = which_weights.run_sweep(lambdas=(0.0, 0.5), run=lambda r, lam: asked.append((r, lam)))
+    results = rules_sweep.run_sweep(lambdas=(0.0, 0.5), run=lambda r, lam: asked.append((r, lam)))
     assert asked == [("nanogpt", 0.0)] + [(rule, 0.5) for rule in RULES]
     assert list(results) == ["λ=0"] + [f"{rule} λ=0.5" for rule in RULES]
 
@@ -109,7 +105,7 @@ def model():
 def test_checked_load_accepts_the_same_layout(model):
     saved = trained_optimizer(model, param_groups(model, 0.1)).state_dict()
     fresh = torch.optim.AdamW(param_groups(model, 0.1), lr=1e-2)
-    which_weights.load_state_dict_checked(fresh, saved)
+    rules_sweep.load_state_dict_checked(fresh, saved)
     first = fresh.param_groups[0]["params"][0]
     assert torch.equal(fresh.state[first]["exp_avg"], saved["state"][0]["exp_avg"])
 
@@ -135,7 +131,7 @@ def test_checked_load_refuses_another_order_that_pytorch_accepts(model):
     assert torch.equal(swapped.state[tensor_j]["exp_avg"], saved["state"][i]["exp_avg"])
     assert not torch.equal(saved["state"][i]["exp_avg"], saved["state"][j]["exp_avg"])
     with pytest.raises(ValueError, match=f"position {i}: the state was saved for '{names[i]}'"):
-        which_weights.load_state_dict_checked(
+        rules_sweep.load_state_dict_checked(
             torch.optim.AdamW(permuted(model, i, j), lr=1e-2), saved
         )
 
@@ -146,7 +142,7 @@ def test_checked_load_refuses_a_shape_mismatch_and_unnamed_groups(model):
     wrong = dict(saved, state=dict(saved["state"]))
     wrong["state"][0] = dict(saved["state"][0], exp_avg=torch.zeros(3))
     with pytest.raises(ValueError, match="saved exp_avg has shape \\(3,\\)"):
-        which_weights.load_state_dict_checked(torch.optim.AdamW(param_groups(model, 0.1)), wrong)
+        rules_sweep.load_state_dict_checked(torch.optim.AdamW(param_groups(model, 0.1)), wrong)
     unnamed = torch.optim.AdamW(
         [
             {"params": g["params"], "weight_decay": g["weight_decay"]}
@@ -154,6 +150,6 @@ def test_checked_load_refuses_a_shape_mismatch_and_unnamed_groups(model):
         ]
     )
     with pytest.raises(ValueError, match="param group 0 has no param_names"):
-        which_weights.load_state_dict_checked(unnamed, saved)
+        rules_sweep.load_state_dict_checked(unnamed, saved)
     with pytest.raises(ValueError, match="state_dict has 2 param groups, the optimizer 1"):
-        which_weights.load_state_dict_checked(torch.optim.AdamW(model.parameters()), saved)
+        rules_sweep.load_state_dict_checked(torch.optim.AdamW(model.parameters()), saved)

@@ -23,7 +23,8 @@ import torch
 
 from helpers.data import CharData, char_data, get_batch
 from helpers.model import GPT, GPTConfig, flops_per_token
-from helpers.optim import RULES, Adam, AdamW, param_groups
+from helpers.optim import Adam, AdamW
+from helpers.param_groups import RULES, param_groups
 from helpers.runtime import get_device, set_seed
 
 OPTIMIZERS = ("torch", "book")

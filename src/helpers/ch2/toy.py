@@ -1,4 +1,4 @@
-"""The curvature toy of chapter 2: Adam + L2 and AdamW on a two-dimensional quadratic.
+"""The curvature toy of chapter 2: Adam + L2 and AdamW on a two-dimensional toy.
 
 Introduced in chapter 2 (L2 inside Adam is not weight decay), for its hero figure.
 

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, replace
 
 from helpers.data import CharData, char_data
 from helpers.model import GPT
-from helpers.optim import param_groups
+from helpers.param_groups import param_groups
 from helpers.precomputed import load_results
 from helpers.runtime import set_seed
 from helpers.train import CPU_PRESET, History, TrainConfig, train

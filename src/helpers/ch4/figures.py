@@ -2,7 +2,7 @@
 
 :func:`hero_figure` returns a figure and its ``update(λ)`` for the kernel-free slider;
 :class:`LiveRunFigure` is the same loss panel with a run being trained drawn over the stored
-curves (the live panel of :mod:`helpers.gpt_widgets`). Every λ has one colour throughout
+curves (the live panel of :mod:`helpers.ch4.panel`). Every λ has one colour throughout
 (:func:`helpers.plots.lambda_colors`, λ = 0 black).
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.gpt_sweep import RULE_LAMBDA, Sweep, tau
+from helpers.ch4.sweep import RULE_LAMBDA, Sweep, tau
 from helpers.plots import lambda_colors
 from helpers.train import History
 

@@ -1,6 +1,6 @@
 """Chapter 3's experiments: what each decay rule does to embeddings and norm gains; a safe resume.
 
-The four rules of :func:`helpers.optim.param_groups` form a 2 × 2 on the book's tiny GPT:
+The four rules of :func:`helpers.param_groups.param_groups` form a 2 × 2 on the book's tiny GPT:
 
 ============  ======================  ===========================
 rule          token/position tables   LayerNorm gains, biases
@@ -33,7 +33,7 @@ import torch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from helpers import precomputed
-from helpers.optim import RULES
+from helpers.param_groups import RULES
 from helpers.train import CPU_PRESET, TrainConfig, train
 
 SWEEP_NAME = "decay_rules"
@@ -198,7 +198,8 @@ def load_state_dict_checked(optimizer: torch.optim.Optimizer, state_dict: dict) 
 
     PyTorch pairs the saved state with the optimizer's parameters by position and checks only
     the group sizes. Here every group must carry ``param_names`` (as
-    :func:`helpers.optim.param_groups` makes them), the saved names must equal the optimizer's,
+    :func:`helpers.param_groups.param_groups` makes them), the saved names must equal the
+    optimizer's,
     in order, and each saved moment must have its parameter's shape; otherwise ``ValueError``
     names the first mismatch and nothing is loaded.
     """
@@ -211,7 +212,7 @@ def load_state_dict_checked(optimizer: torch.optim.Optimizer, state_dict: dict) 
         if "param_names" not in saved or "param_names" not in group:
             raise ValueError(
                 f"param group {i} has no param_names to check; build the groups with "
-                "helpers.optim.param_groups or named_parameters()"
+                "helpers.param_groups.param_groups or named_parameters()"
             )
         old_names, new_names = list(saved["param_names"]), list(group["param_names"])
         if old_names != new_names:

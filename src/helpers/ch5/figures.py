@@ -50,20 +50,30 @@ def sweep_figure(sweep: dict[float, dict], lr: float):
 
     # Right panel, fixed: steps to grok against λ, runs that hit their step cap drawn at the cap
     # (they would grok later, if ever), and the timescale τ = 1/(ηλ) for comparison.
-    ax_time.loglog(grokked, [sweep[lam]["grok_step"] for lam in grokked], "o-", color="0.4",
-                   label="groks at")
+    ax_time.loglog(
+        grokked, [sweep[lam]["grok_step"] for lam in grokked], "o-", color="0.4", label="groks at"
+    )
     capped = [lam for lam in positive if sweep[lam]["grok_step"] is None]
-    ax_time.loglog(capped, [sweep[lam]["history"]["step"][-1] for lam in capped], "^",
-                   color="0.4", mfc="none", label="not grokked by then")
+    ax_time.loglog(
+        capped,
+        [sweep[lam]["history"]["step"][-1] for lam in capped],
+        "^",
+        color="0.4",
+        mfc="none",
+        label="not grokked by then",
+    )
     grid = np.geomspace(min(positive), max(positive), 50)
     for k, style in ((1, ":"), (2, "--")):
-        ax_time.loglog(grid, k / (lr * grid), style, color="0.55", lw=1,
-                       label="τ = 1/(ηλ)" if k == 1 else "2τ")
+        ax_time.loglog(
+            grid, k / (lr * grid), style, color="0.55", lw=1, label="τ = 1/(ηλ)" if k == 1 else "2τ"
+        )
     (marker,) = ax_time.loglog([], [], "o", ms=13, mfc="none", mew=2)
     ax_time.set_xticks(positive, [format_value(lam) for lam in positive], minor=False)
     ax_time.xaxis.set_minor_locator(plt.NullLocator())
-    ax_time.set(xlabel="weight decay λ (λ = 0 has no place on a log axis)",
-                ylabel="steps to grok (test acc ≥ 99 %)")
+    ax_time.set(
+        xlabel="weight decay λ (λ = 0 has no place on a log axis)",
+        ylabel="steps to grok (test acc ≥ 99 %)",
+    )
     ax_time.legend(loc="lower left", fontsize=8)
 
     def update(lam: float) -> None:

@@ -15,8 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from helpers.plots import decade_label, lambda_colors
-from helpers.ridge import (
+from helpers.ch1.ridge import (
     RidgeData,
     check_lambda,
     mse,
@@ -25,6 +24,7 @@ from helpers.ridge import (
     shrinkage_factors,
     true_function,
 )
+from helpers.plots import decade_label, lambda_colors
 
 # The hero slider's values: λ = 0 and every decade from 10⁻¹² to 10 (tiny λ already matter here:
 # the flattest direction of X has d²/N ≈ 10⁻¹²).

@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers import optim, precomputed
+from helpers.param_groups import param_groups
 
 NAME = "grid_adam_l2_vs_adamw"  # the stored file: helpers/data/<NAME>.json
 COMMAND = "python scripts/grid_adam_l2_vs_adamw.py"
@@ -53,7 +54,7 @@ class GridConfig:
     steps: int = 400  # T, full-batch steps; η_t = η_0·½(1 + cos(πt/T))
     data_seed: int = 0  # the data set
     init_seeds: tuple[int, ...] = (1, 2, 3)  # one run per initialisation; the grid averages them
-    decay_rule: str = "nanogpt"  # which tensors decay (helpers.optim.param_groups): matrices
+    decay_rule: str = "nanogpt"  # which tensors decay (helpers.param_groups.param_groups): matrices
     lrs: tuple[float, ...] = _half_decades(-4, -1)  # η_0, rows of the grid
     # λ in PyTorch's units, for Adam + L2 and AdamW alike (the same `weight_decay` argument)
     lambdas: tuple[float, ...] = (0.0, *_half_decades(-3, 2))
@@ -145,7 +146,7 @@ def train(
     """
     total = config.steps if steps is None else steps
     model = make_model(config, seed)
-    groups = optim.param_groups(model, lam, rule=config.decay_rule)
+    groups = param_groups(model, lam, rule=config.decay_rule)
     optimizer = make_optimizer(name, groups, lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: cosine(t, config.steps))
     for step in range(total):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from helpers.ch4.figures import LiveRunFigure
+from helpers.ch4.sweep import SWEEP_CONFIG, Sweep
 from helpers.data import CharData, char_data
-from helpers.gpt_plots import LiveRunFigure
-from helpers.gpt_sweep import SWEEP_CONFIG, Sweep
 from helpers.train import History, TrainConfig, train
 from helpers.widgets import RunPanel, selection_slider
 

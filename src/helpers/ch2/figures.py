@@ -16,9 +16,9 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from helpers.decay_grid import LABELS, Grid, best_lambda_per_lr
+from helpers.ch2.grid import LABELS, Grid, best_lambda_per_lr
+from helpers.ch2.toy import ToyConfig, adam_paths, ridge_optimum
 from helpers.plots import decade_label
-from helpers.quadratic import ToyConfig, adam_paths, ridge_optimum
 
 # One colour per optimizer, the same in every figure of the chapter.
 COLORS = {"adam_l2": "#d95f02", "adamw": "#1b9e77", "adamw_independent": "#7570b3"}
@@ -173,7 +173,7 @@ def grid_figure(grids: Sequence[Grid], top: int = 5) -> Figure:
 
     λ = 0 is the first column, left of a white gap; the best cell gets a star, the next
     ``top - 1`` a circle; the white dots mark the best λ > 0 of each row (what
-    :func:`helpers.decay_grid.basin_slope` fits); grey cells with × diverged.
+    :func:`helpers.ch2.grid.basin_slope` fits); grey cells with × diverged.
     """
     finite = np.concatenate([g.mean_val[np.isfinite(g.mean_val)] for g in grids])
     norm = LogNorm(vmin=finite.min(), vmax=min(finite.max(), 4 * finite.min()))
