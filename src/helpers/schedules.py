@@ -36,30 +36,47 @@ class WeightDecayLambda:
 
     Args:
         optimizer: any ``torch.optim.Optimizer`` whose step reads ``group["weight_decay"]``.
-        multiplier: r_t as a function of the step index t; must return a finite number >= 0.
+        multiplier: r_t as a function of the step index t, or a list of such functions, one
+            per param group (as ``LambdaLR`` takes); each must return a finite number >= 0.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, multiplier: Callable[[int], float]):
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        multiplier: Callable[[int], float] | list[Callable[[int], float]],
+    ):
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise ValueError(
                 f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
             )
-        if not callable(multiplier):
-            raise ValueError(f"multiplier must be a function of the step index, got {multiplier!r}")
+        groups = len(optimizer.param_groups)
+        multipliers = list(multiplier) if isinstance(multiplier, (list, tuple)) else [multiplier]
+        if len(multipliers) == 1:
+            multipliers *= groups
+        if len(multipliers) != groups or not all(callable(m) for m in multipliers):
+            raise ValueError(
+                "multiplier must be a function of the step index or a list of "
+                f"{groups} of them (one per param group), got {multiplier!r}"
+            )
         self.optimizer = optimizer
-        self.multiplier = multiplier
+        self.multipliers = multipliers
         self.last_step = -1
         self.step()
 
     def step(self) -> None:
         """Move to the next step index t and set λ_t = λ·r_t in every group."""
         self.last_step += 1
-        r = self.multiplier(self.last_step)
-        if not (isinstance(r, Real) and not isinstance(r, bool) and math.isfinite(r) and r >= 0):
-            raise ValueError(
-                f"multiplier({self.last_step}) must be a finite number >= 0, got {r!r}"
-            )
-        for group in self.optimizer.param_groups:
+        for i, (group, multiplier) in enumerate(
+            zip(self.optimizer.param_groups, self.multipliers, strict=True)
+        ):
+            r = multiplier(self.last_step)
+            if not (
+                isinstance(r, Real) and not isinstance(r, bool) and math.isfinite(r) and r >= 0
+            ):
+                raise ValueError(
+                    f"multiplier({self.last_step}) of group {i} must be a finite number >= 0, "
+                    f"got {r!r}"
+                )
             # λ: the group's weight_decay the first time this scheduler sees it
             group.setdefault("initial_weight_decay", group["weight_decay"])
             # λ_t = λ·r_t
