@@ -120,12 +120,15 @@ def with_lambda_over_lr0(cls, **kwargs):
     return make
 
 
-def with_cautious_decay(cls, **kwargs):
+def with_cautious_decay(cls, direction=None, **kwargs):
     """``cls`` with Chen et al. 2025's cautious decay written as their Algorithm 1:
 
     x_{t+1} = x_t − η_t·(u_t + λ·𝕀(u_t⊙x_t ≥ 0)⊙x_t),
 
     where η_t·u_t = x_t − x'_t is the step that ``cls`` (with weight_decay=0) takes from x_t.
+    ``direction(optimizer, param)``, when given, returns a tensor with the sign of u_t read from
+    cls's state (for AdamW m_t, for SGD b_t) instead: in float32 a step below half an ulp of
+    x_t rounds to 0, and the difference then loses u_t's sign.
     """
 
     class Cautious(cls):
@@ -142,8 +145,9 @@ def with_cautious_decay(cls, **kwargs):
                 for p, x in zip(group["params"], xs, strict=True):
                     if p.grad is None:
                         continue
-                    step = x - p  # η_t·u_t
-                    p.sub_(group["lr"] * group["cautious_lambda"] * (step * x >= 0) * x)
+                    u = x - p if direction is None else direction(self, p)  # sign of η_t·u_t
+                    decayed = torch.where(u * x >= 0, x, 0.0)  # 𝕀(u_t⊙x_t ≥ 0)⊙x_t
+                    p.sub_(group["lr"] * group["cautious_lambda"] * decayed)
             return loss
 
     return Cautious
