@@ -74,8 +74,10 @@ def test_float64_parity_over_a_scheduled_run(case):
     ids=["adafactor", "adafactor-palm", "adafactor-vs-foreach"],
 )
 def test_float32_parity(case, reference):
-    reference = torch_adafactor() if reference is None else (
-        lambda g: torch.optim.Adafactor(g, foreach=True)
+    reference = (
+        torch_adafactor()
+        if reference is None
+        else (lambda g: torch.optim.Adafactor(g, foreach=True))
     )
     _, (ours, ref) = PARITY[case].run(reference, dtype=torch.float32)
     for p, q in zip(ours.parameters(), ref.parameters(), strict=True):

@@ -122,12 +122,13 @@ class Adafactor(_WeightDecayOptimizer):
         grad = self._weight_decay(param, grad, group)
         if factored:
             row_var, col_var = state["row_var"], state["col_var"]
-            # R_t = β̂2_t·R_{t−1} + (1 − β̂2_t)·mean_j g_t²  (mean over each row)
-            row_var.lerp_(torch.norm(grad, dim=-1, keepdim=True).square_().div_(grad.size(-1)),
-                          new_weight)
-            # C_t = β̂2_t·C_{t−1} + (1 − β̂2_t)·mean_i g_t²  (mean over each column)
-            col_var.lerp_(torch.norm(grad, dim=-2, keepdim=True).square_().div_(grad.size(-2)),
-                          new_weight)
+            # mean_j g_t² over each row, and mean_i g_t² over each column (as ‖·‖²/n)
+            row_mean = torch.norm(grad, dim=-1, keepdim=True).square_().div_(grad.size(-1))
+            col_mean = torch.norm(grad, dim=-2, keepdim=True).square_().div_(grad.size(-2))
+            # R_t = β̂2_t·R_{t−1} + (1 − β̂2_t)·mean_j g_t²
+            row_var.lerp_(row_mean, new_weight)
+            # C_t = β̂2_t·C_{t−1} + (1 − β̂2_t)·mean_i g_t²
+            col_var.lerp_(col_mean, new_weight)
             # V̂_t = R_t·C_t/max(mean_i R_t, ε1), a rank-one estimate of g²
             var_estimate = row_var @ col_var
             var_estimate.div_(row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1))

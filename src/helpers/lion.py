@@ -57,9 +57,7 @@ class Lion(_WeightDecayOptimizer):
         independent: bool = False,
         cautious: bool = False,
     ) -> None:
-        super().__init__(
-            params, lr, weight_decay, decoupled, independent, cautious, betas=betas
-        )
+        super().__init__(params, lr, weight_decay, decoupled, independent, cautious, betas=betas)
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)

@@ -196,9 +196,7 @@ class Muon(_WeightDecayOptimizer):
         # Nesterov: B̃_t = μ·B_t + (1 − μ)·g_t;  otherwise B̃_t = B_t
         direction = grad.lerp(buffer, mu) if group["nesterov"] else buffer
         # O_t = NS(B̃_t)
-        update = orthogonalize(
-            direction, group["ns_coefficients"], group["ns_steps"], group["eps"]
-        )
+        update = orthogonalize(direction, group["ns_coefficients"], group["ns_steps"], group["eps"])
         # decoupled: θ ← (1 − η_t·λ)·θ_{t−1}, or cautious: only where O_t and θ agree in sign
         self._weight_decay(param, grad, group, update=update)
         # θ_t = θ − η_t·r·O_t   (θ is θ_{t−1}, already shrunk if decoupled)
