@@ -15,8 +15,9 @@ The one idea: weight decay can enter an optimizer in two places.
   whatever it does with g_t. In plain SGD that is exactly a shrink by η·λ; in Adam it is
   divided by √v̂_t, so weights with large gradients are barely decayed.
 - **Decoupled**: shrink θ ← (1 − η_t·λ)·θ directly, outside the gradient, as AdamW does.
-  ``cautious=True`` shrinks only the coordinates where θ and the optimizer's update agree in
-  sign (Chen et al. 2025; chapter 8, Decay with other optimizers).
+  ``cautious=True`` shrinks only the coordinates where θ and the optimizer's update u_t agree
+  in sign, 𝕀(u_t⊙θ_{t−1} ≥ 0), ties (u_t = 0 or θ = 0) included: Chen et al. 2025, "Cautious
+  Weight Decay", arXiv:2510.12402, Algorithm 1 (chapter 8, Decay with other optimizers).
 
 Both go through :meth:`_WeightDecayOptimizer._weight_decay`, the single switch, which every
 optimizer calls at the two places where decay can enter: before its state sees g_t (L2) and
