@@ -7,6 +7,9 @@ introduces it.
 - ``runtime``: device choice, seeding and a one-line summary of the machine (Introduction).
 - ``optim``: from-scratch SGD, Adam and AdamW with L2 or decoupled decay and ``effective_decay``
   (chapters 1–2); ``param_groups``: which tensors decay, the four rules (chapter 3).
+- ``muon``, ``lion``, ``adafactor``: the same for Muon, Lion and Adafactor, on the same decay
+  switch, with cautious decay as an option of it; ``schedules``: λ schedules set like the
+  learning rate's (chapter 8).
 - ``model``, ``data``, ``train``: the tiny character-level GPT, its offline corpus and
   ``train()`` with CPU and GPU presets (chapters 3–4).
 - ``precomputed``: stored sweeps with the command and configuration hash that made them.

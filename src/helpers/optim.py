@@ -15,8 +15,14 @@ The one idea: weight decay can enter an optimizer in two places.
   whatever it does with g_t. In plain SGD that is exactly a shrink by η·λ; in Adam it is
   divided by √v̂_t, so weights with large gradients are barely decayed.
 - **Decoupled**: shrink θ ← (1 − η_t·λ)·θ directly, outside the gradient, as AdamW does.
+  ``cautious=True`` shrinks only the coordinates where θ and the optimizer's update u_t agree
+  in sign, 𝕀(u_t⊙θ_{t−1} ≥ 0), ties (u_t = 0 or θ = 0) included: Chen et al. 2025, "Cautious
+  Weight Decay", arXiv:2510.12402, Algorithm 1 (chapter 8, Decay with other optimizers).
 
-Both go through :meth:`_WeightDecayOptimizer._weight_decay`, the single switch.
+Both go through :meth:`_WeightDecayOptimizer._weight_decay`, the single switch, which every
+optimizer calls at the two places where decay can enter: before its state sees g_t (L2) and
+just before θ moves by its update u_t (decoupled). :mod:`helpers.muon`, :mod:`helpers.lion` and
+:mod:`helpers.adafactor` use the same switch.
 
 Where each piece is taught: :class:`SGD` in chapter 1 (The L2 penalty, derived); :class:`Adam`,
 :class:`AdamW` and :func:`effective_decay` in chapter 2 (L2 inside Adam is not weight decay).
@@ -49,9 +55,15 @@ class _WeightDecayOptimizer(torch.optim.Optimizer):
     which :func:`effective_decay` reports.
     """
 
-    def __init__(self, params, lr, weight_decay, decoupled, independent, **defaults) -> None:
+    def __init__(
+        self, params, lr, weight_decay, decoupled, independent, cautious=False, **defaults
+    ) -> None:
         defaults.update(
-            lr=lr, weight_decay=weight_decay, decoupled=decoupled, independent=independent
+            lr=lr,
+            weight_decay=weight_decay,
+            decoupled=decoupled,
+            independent=independent,
+            cautious=cautious,
         )
         if isinstance(params, torch.Tensor):
             params = [params]
@@ -68,13 +80,17 @@ class _WeightDecayOptimizer(torch.optim.Optimizer):
     def _check_group(self, group: dict) -> None:
         _check_number("lr", group["lr"], 0, "a finite number > 0", low_open=True)
         _check_number("weight_decay", group["weight_decay"], 0, "a finite number >= 0")
-        for flag in ("decoupled", "independent"):
+        for flag in ("decoupled", "independent", "cautious"):
             if not isinstance(group[flag], bool):
                 raise ValueError(f"{flag} must be True or False, got {group[flag]!r}")
         if group["independent"] and not group["decoupled"]:
             raise ValueError(
                 "independent=True needs decoupled=True: the lr-independent shrink s_t·λ is a "
                 "form of decoupled weight decay"
+            )
+        if group["cautious"] and not group["decoupled"]:
+            raise ValueError(
+                "cautious=True needs decoupled=True: cautious decay masks the decoupled shrink"
             )
 
     @torch.no_grad()
@@ -96,24 +112,45 @@ class _WeightDecayOptimizer(torch.optim.Optimizer):
                 if param.grad is not None:
                     self._step_param(param, param.grad, group)
             group["last_lr"] = group["lr"]  # η_t of this step, for effective_decay()
+            group["last_weight_decay"] = group["weight_decay"]  # λ_t, which a scheduler may move
         return loss
 
     def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
         raise NotImplementedError
 
-    def _weight_decay(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> torch.Tensor:
+    def _weight_decay(
+        self,
+        param: torch.Tensor,
+        grad: torch.Tensor,
+        group: dict,
+        update: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Apply weight decay to ``param`` or ``grad``; return the gradient the step should use.
 
-        This is the whole difference between L2 and decoupled weight decay.
+        This is the whole difference between L2 and decoupled weight decay. Every optimizer
+        calls it twice per parameter, at the two places where decay can enter:
+
+        - ``update=None``, before its state (b_t, m_t, v_t) sees g_t: L2 acts here.
+        - ``update=u_t``, just before θ moves by −η_t·u_t (any tensor with the sign of u_t will
+          do): decoupled decay acts here. θ is still θ_{t−1}, and the state never sees the
+          shrink. Cautious decay (chapter 8, Decay with other optimizers) needs u_t's sign.
         """
-        if group["weight_decay"] == 0:
+        # L2 acts before the state sees g_t, decoupled decay once u_t is known
+        acts_here = group["decoupled"] == (update is not None)
+        if group["weight_decay"] == 0 or not acts_here:
             return grad
-        if group["decoupled"]:
+        if not group["decoupled"]:
+            # L2: g_t ← g_t + λ·θ_{t−1}, the gradient of (λ/2)·‖θ‖², from here on just gradient
+            return grad.add(param, alpha=group["weight_decay"])
+        shrink = self._shrink(group, group["lr"])
+        if group["cautious"]:
+            # θ ← θ_{t−1} − η_t·λ·𝕀(u_t⊙θ_{t−1} ≥ 0)⊙θ_{t−1}: decay only where the update
+            # already pulls θ toward 0 (Chen et al. 2025, arXiv:2510.12402, Algorithm 1)
+            param.sub_(param * (update * param >= 0), alpha=shrink)
+        else:
             # θ ← (1 − η_t·λ)·θ_{t−1}  (or (1 − s_t·λ)·θ_{t−1}): g_t, b_t, m_t, v_t never see it
-            param.mul_(1 - self._shrink(group, group["lr"]))
-            return grad
-        # L2: g_t ← g_t + λ·θ_{t−1}, the gradient of (λ/2)·‖θ‖², from here on just gradient
-        return grad.add(param, alpha=group["weight_decay"])
+            param.mul_(1 - shrink)
+        return grad
 
     @staticmethod
     def _shrink(group: dict, lr: float) -> float:
@@ -139,6 +176,8 @@ class SGD(_WeightDecayOptimizer):
     - ``independent=True`` (with ``decoupled=True``) shrinks by s_t·λ instead of η_t·λ, the
       decay term of Loshchilov & Hutter's Algorithm 1 (whose momentum buffer, unlike PyTorch's
       and ours, also holds η_t); λ is then a fraction per step (1e-2 = 1 % per step).
+    - ``cautious=True`` (with ``decoupled=True``) shrinks only the coordinates where θ_{t−1} and
+      b_t agree in sign (chapter 8, Decay with other optimizers).
 
     Args:
         params: tensors, or param-group dicts (e.g. from :func:`param_groups`).
@@ -153,8 +192,11 @@ class SGD(_WeightDecayOptimizer):
         weight_decay: float = 0.0,
         decoupled: bool = False,
         independent: bool = False,
+        cautious: bool = False,
     ) -> None:
-        super().__init__(params, lr, weight_decay, decoupled, independent, momentum=momentum)
+        super().__init__(
+            params, lr, weight_decay, decoupled, independent, cautious, momentum=momentum
+        )
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
@@ -163,7 +205,7 @@ class SGD(_WeightDecayOptimizer):
     def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
         # PyTorch's single-tensor SGD, in its order of operations
         mu = group["momentum"]
-        # L2: g_t ← g_t + λ·θ_{t−1}   or   decoupled: θ ← (1 − η_t·λ)·θ_{t−1}
+        # L2: g_t ← g_t + λ·θ_{t−1}   (decoupled decay waits for the update u_t, below)
         grad = self._weight_decay(param, grad, group)
         if mu != 0:
             state = self.state[param]
@@ -174,6 +216,8 @@ class SGD(_WeightDecayOptimizer):
                 # b_t = μ·b_{t−1} + g_t
                 state["momentum_buffer"].mul_(mu).add_(grad)
             grad = state["momentum_buffer"]
+        # decoupled: θ ← (1 − η_t·λ)·θ_{t−1}, or cautious: only where u_t = b_t and θ agree in sign
+        self._weight_decay(param, grad, group, update=grad)
         # θ_t = θ − η_t·b_t   (θ is θ_{t−1}, already shrunk if decoupled; b_t = g_t if μ = 0)
         param.add_(grad, alpha=-group["lr"])
 
@@ -192,6 +236,9 @@ class Adam(_WeightDecayOptimizer):
       learning rate. η_0 is the group's ``initial_lr`` when a scheduler set one, otherwise its lr
       when it was added to the optimizer. λ is then a fraction per step: 1e-2 removes 1 % of θ
       per step at full learning rate, and λ_independent = η_0·λ_PyTorch gives the same run.
+    - ``cautious=True`` (needs ``decoupled=True``) shrinks only the coordinates where θ_{t−1}
+      and the update m̂_t/(√v̂_t + ε) agree in sign: Chen et al. 2025's cautious weight decay
+      (chapter 8, Decay with other optimizers).
 
     Args:
         params: tensors, or param-group dicts (e.g. from :func:`param_groups`).
@@ -207,8 +254,11 @@ class Adam(_WeightDecayOptimizer):
         weight_decay: float = 0.0,
         decoupled: bool = False,
         independent: bool = False,
+        cautious: bool = False,
     ) -> None:
-        super().__init__(params, lr, weight_decay, decoupled, independent, betas=betas, eps=eps)
+        super().__init__(
+            params, lr, weight_decay, decoupled, independent, cautious, betas=betas, eps=eps
+        )
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
@@ -232,7 +282,7 @@ class Adam(_WeightDecayOptimizer):
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
 
-        # L2: g_t ← g_t + λ·θ_{t−1}   or   decoupled: θ ← (1 − η_t·λ)·θ_{t−1}
+        # L2: g_t ← g_t + λ·θ_{t−1}   (decoupled decay waits for the update u_t, below)
         grad = self._weight_decay(param, grad, group)
         # m_t = β1·m_{t−1} + (1 − β1)·g_t   (as m_{t−1} + (1 − β1)·(g_t − m_{t−1}))
         m.lerp_(grad, 1 - beta1)
@@ -243,6 +293,9 @@ class Adam(_WeightDecayOptimizer):
         bias_correction2 = 1 - beta2**t
         # √v̂_t + ε
         denom = (v.sqrt() / bias_correction2**0.5).add_(group["eps"])
+        # decoupled: θ ← (1 − η_t·λ)·θ_{t−1}, or cautious: only where u_t = m̂_t/(√v̂_t + ε)
+        # (which has the sign of m_t) and θ agree in sign
+        self._weight_decay(param, grad, group, update=m)
         # θ_t = θ − η_t·m̂_t/(√v̂_t + ε)   (θ is θ_{t−1}, already shrunk if decoupled)
         param.addcdiv_(m, denom, value=-group["lr"] / bias_correction1)
 
@@ -251,8 +304,8 @@ class AdamW(Adam):
     """Adam with decoupled weight decay: equal to ``torch.optim.AdamW`` (same defaults).
 
     Introduced in chapter 2 (L2 inside Adam is not weight decay). Each step is
-    θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·m̂_t/(√v̂_t + ε); with ``independent=True`` the shrink is s_t·λ
-    (see :class:`Adam`).
+    θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·m̂_t/(√v̂_t + ε); with ``independent=True`` the shrink is s_t·λ,
+    and ``cautious=True`` applies it only where θ and the update agree in sign (see :class:`Adam`).
     """
 
     def __init__(
@@ -263,8 +316,9 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         independent: bool = False,
+        cautious: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, True, independent)
+        super().__init__(params, lr, betas, eps, weight_decay, True, independent, cautious)
 
 
 def effective_decay(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
@@ -286,11 +340,17 @@ def effective_decay(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]
     - :class:`SGD` with L2: η_t·λ (ignoring momentum, for the same reason); without momentum
       this is exact.
 
-    η_t is the learning rate the last step used, even if a scheduler has changed it since.
+    η_t and λ are those the last step used, even if a scheduler has changed them since. Cautious
+    decay (``cautious=True``) is refused: its shrink is η_t·λ on a mask that is not kept.
     """
     if not isinstance(optimizer, (SGD, Adam)):
         raise ValueError(
             f"optimizer must be a helpers.optim SGD, Adam or AdamW, got {type(optimizer).__name__}"
+        )
+    if any(group["cautious"] for group in optimizer.param_groups):
+        raise ValueError(
+            "effective_decay does not support cautious=True: the shrink is η_t·λ only where θ "
+            "and the update agreed in sign, and that mask is not kept"
         )
     result = {}
     for i, group in enumerate(optimizer.param_groups):
@@ -299,9 +359,10 @@ def effective_decay(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]
             state = optimizer.state.get(param)
             if "last_lr" not in group or (isinstance(optimizer, Adam) and not state):
                 continue  # this parameter has not taken a step
-            lr, lam = group["last_lr"], group["weight_decay"]
+            last = {**group, "weight_decay": group["last_weight_decay"]}
+            lr, lam = group["last_lr"], last["weight_decay"]
             if group["decoupled"]:
-                fraction = torch.full_like(param, optimizer._shrink(group, lr))
+                fraction = torch.full_like(param, optimizer._shrink(last, lr))
             elif isinstance(optimizer, Adam) and lam != 0:
                 # η_t·λ/(√v̂_t + ε), computed as Adam.step computes its denominator
                 bias_correction2 = 1 - group["betas"][1] ** state["step"]
