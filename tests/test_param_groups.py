@@ -176,5 +176,5 @@ def test_unknown_rule_and_negative_decay_are_errors():
         param_groups(MiniGPT(), 0.1, rule="llama")
     with pytest.raises(ValueError, match="rule must be one of"):
         describe_param_groups(MiniGPT(), rule="NanoGPT")
-    with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="weight_decay must be a finite number ≥ 0"):
         param_groups(MiniGPT(), -0.1)

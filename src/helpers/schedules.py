@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from numbers import Real
 
 import torch
 
-from helpers.optim import _check_number
+from helpers.checks import check_int, check_real
 
 
 class WeightDecayLambda:
@@ -69,14 +68,8 @@ class WeightDecayLambda:
         for i, (group, multiplier) in enumerate(
             zip(self.optimizer.param_groups, self.multipliers, strict=True)
         ):
-            r = multiplier(self.last_step)
-            if not (
-                isinstance(r, Real) and not isinstance(r, bool) and math.isfinite(r) and r >= 0
-            ):
-                raise ValueError(
-                    f"multiplier({self.last_step}) of group {i} must be a finite number >= 0, "
-                    f"got {r!r}"
-                )
+            name = f"multiplier({self.last_step}) of group {i}"
+            r = check_real(name, multiplier(self.last_step), low=0)
             # λ: the group's weight_decay the first time this scheduler sees it
             group.setdefault("initial_weight_decay", group["weight_decay"])
             # λ_t = λ·r_t
@@ -93,18 +86,13 @@ class WeightDecayLambda:
         self.last_step = state["last_step"]
 
 
-def _check_steps(steps) -> None:
-    if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-
-
 def linear_to_zero(steps: int) -> Callable[[int], float]:
     """r_t = max(0, 1 − t/T): nanochat's first λ schedule (commit 2c4473d, scripts/base_train.py).
 
     Introduced in chapter 8 (Decay with other optimizers). As in nanochat, r is 1/T at the
     last step (t = T − 1) and reaches 0 at t = T; it stays 0 after.
     """
-    _check_steps(steps)
+    steps = check_int("steps", steps, low=1)
 
     def multiplier(t: int) -> float:
         # 1 − t/T, floored at 0
@@ -118,7 +106,7 @@ def cosine_to_zero(steps: int) -> Callable[[int], float]:
 
     Introduced in chapter 8 (Decay with other optimizers). r is 1 at t = 0 and 0 from t = T on.
     """
-    _check_steps(steps)
+    steps = check_int("steps", steps, low=1)
 
     def multiplier(t: int) -> float:
         # ½·(1 + cos(π·t/T)), held at 0 from t = T on
@@ -148,7 +136,7 @@ def lr_squared(
 
     Returns r_t = 0 where η_t = 0.
     """
-    _check_number("lr", lr, 0, "a finite number > 0", low_open=True)
+    lr = check_real("lr", lr, low=0, low_open=True)
     schedule = lr_multiplier if lr_multiplier is not None else (lambda t: 1.0)
 
     def multiplier(t: int) -> float:
