@@ -1,5 +1,10 @@
-"""Schedules on λ: λ_t = λ·r_t, set by a scheduler the way ``LambdaLR`` sets η_t = η_0·s_t.
+"""Schedules: the learning-rate multipliers s_t of the book's training loops, and schedules on λ.
 
+The multipliers s_t = η_t/η_0 go to ``torch.optim.lr_scheduler.LambdaLR``: :func:`warmup` for
+chapter 5's grokking runs, :func:`cosine` for chapter 2's grid, :func:`lr_multiplier` (warmup,
+then constant or cosine to a floor) for chapter 4's tiny GPT.
+
+Schedules on λ: λ_t = λ·r_t, set by a scheduler the way ``LambdaLR`` sets η_t = η_0·s_t.
 Introduced in chapter 8 (Decay with other optimizers). Recent recipes schedule weight decay
 as well as the learning rate: nanochat lets λ fall to zero over the run, linearly (commit
 2c4473d, January 2026) and later along a cosine (commit 6ed7d1d, March 2026), and PaLM used
@@ -21,6 +26,40 @@ from collections.abc import Callable
 import torch
 
 from helpers.checks import check_int, check_real
+
+
+def warmup(step: int, warmup_steps: int) -> float:
+    """s_t = min(1, (t + 1)/W): linear from 1/W at the first step to 1 at step W − 1 (1 if W = 0).
+
+    Introduced in chapter 4 (train a tiny GPT); chapter 5's grokking runs use it alone.
+    """
+    if warmup_steps == 0:
+        return 1.0
+    return min(1.0, (step + 1) / warmup_steps)
+
+
+def cosine(step: int, steps: int) -> float:
+    """s_t = ½(1 + cos(π·t/T)): from 1 at the first step towards 0 at the last (chapter 2)."""
+    return 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def lr_multiplier(step: int, config) -> float:
+    """s_t of the tiny GPT (chapter 4) for the step with index ``step`` (0-based).
+
+    ``config`` is a :class:`helpers.train.TrainConfig`: :func:`warmup` over its
+    ``warmup_steps``, then ``schedule="constant"`` (s_t = 1) or ``"cosine"``, which falls from 1
+    to ``min_lr_ratio`` at the last step.
+    """
+    step = check_int("step", step, low=0)
+    if step < config.warmup_steps:
+        return warmup(step, config.warmup_steps)
+    if config.schedule == "constant":
+        return 1.0
+    decay_steps = max(1, config.steps - 1 - config.warmup_steps)
+    progress = min(1.0, (step - config.warmup_steps) / decay_steps)
+    r = config.min_lr_ratio
+    # s_t = r + (1 − r)·½(1 + cos(π·progress)), progress from 0 after warmup to 1 at the end
+    return r + (1 - r) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 class WeightDecayLambda:
