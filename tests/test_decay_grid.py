@@ -78,7 +78,7 @@ def test_a_diverging_run_stops_and_reports_nan():
 
 
 def test_unknown_optimizer_is_refused():
-    with pytest.raises(ValueError, match="optimizer must be one of adam_l2, adamw"):
+    with pytest.raises(ValueError, match="optimizer must be one of .adam_l2., .adamw."):
         decay_grid.lambdas_of(CONFIG, "sgd")
 
 
