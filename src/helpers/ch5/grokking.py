@@ -1,6 +1,6 @@
 """Grokking on modular addition: a one-layer transformer in the style of Nanda et al. (2023).
 
-The task is c = (a + b) mod p, shown to the model as the three tokens "a b =" and read at "=".
+The task is (a + b) mod p, shown to the model as the three tokens "a b =" and read at "=".
 A fraction of the p² pairs is used for training; the rest is the test set. With AdamW and a
 large weight decay the network first memorises the training pairs and, hundreds to thousands of
 full-batch steps later, suddenly generalises ("groks").
@@ -12,8 +12,10 @@ answer), and only the "=" position is computed after the attention keys and valu
 one-layer model nothing else reaches the read-out (the gradients are the same).
 
 Training uses ``torch.optim.AdamW`` (decoupled decay, θ ← θ − ηλθ − η·m̂/(√v̂ + ε)), full batch,
-a linear warmup, and the float64 log-softmax of Nanda's code for the loss. (``helpers.optim.AdamW``
-of chapter 2 is tested to take the same steps; PyTorch's keeps the stored runs independent of it.)
+a linear warmup, and a float64 log-softmax for the loss. That last choice is ours: Nanda et al.'s
+``cross_entropy_high_precision`` (``helpers.py``, commit 23d2c64) has a comment about casting to
+float64 but casts the logits to float32, so their loss is float32. (``helpers.optim.AdamW`` of
+chapter 2 is tested to take the same steps; PyTorch's keeps the stored runs independent of it.)
 
 Introduced in chapter 5 ("Beyond regularization").
 """
@@ -184,10 +186,11 @@ class OneLayerTransformer(nn.Module):
 
 
 def cross_entropy_float64(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy computed with a float64 log-softmax, as in Nanda et al.'s code.
+    """Mean cross-entropy computed with a float64 log-softmax (chapter 5).
 
     In float32, very confident predictions round the correct class's probability to exactly 1,
-    so its loss and gradient become 0 (Prieto et al. 2025 call this Softmax Collapse).
+    so its loss and gradient become 0 (Prieto et al. 2025 call this Softmax Collapse). Nanda et
+    al.'s code, whose comment asks for float64, computes this loss in float32.
     """
     if logits.device.type == "mps":  # no float64 on Apple GPUs: this one step runs on the CPU
         logits, labels = logits.cpu(), labels.cpu()
@@ -265,9 +268,11 @@ def _cpu_settings(num_threads: int | None):
 
     Once the network is very confident, float32 numbers below 1.2e-38 (subnormals) appear in
     the backward pass: the loss's gradient with respect to the logits holds the probabilities of
-    the wrong answers (12 % of them subnormal at step 1500 of the λ = 1 run). x86 CPUs process
-    subnormals very slowly; flushing them to zero halved the time of that run (55 → 28 ms per
-    step) and left every stored history the same to all six stored digits.
+    the wrong answers (11 % of them subnormal at step 1500 of the λ = 1 run, 17 % at its
+    grokking step). Some CPUs process subnormals very slowly: flushing them halved the time of
+    that run when the stored runs were made (55 → 28 ms per step, measured once, CPU not
+    recorded); on an AMD EPYC it changes neither the time nor the loss.
+    ``python bench/bench_denormal.py`` measures both on the machine at hand.
     """
     if num_threads is not None:
         _check_int("num_threads", num_threads, 1)
