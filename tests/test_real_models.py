@@ -1,5 +1,6 @@
 """helpers.ch3.real_models: the real-models table is complete, sourced and fact-checked."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,68 @@ def test_markdown_table_escapes_cells_and_cites_every_source():
 def test_code_spans_keep_their_asterisks():
     row = parse_models(csv_text([with_(where="`models/*/a.yml` and *b*")]))[0]
     assert "`models/*/a.yml` and \\*b\\*" in real_models.markdown_notes([row])
+
+
+def _bib_entries() -> dict[str, str]:
+    """references.bib's entries by key: the text between the key and the closing brace."""
+    text = (ROOT / "references.bib").read_text(encoding="utf-8")
+    entries = re.finditer(r"@\w+\{([^,]+),(.*?)\n\}", text, re.S)
+    return {match.group(1).strip(): match.group(2) for match in entries}
+
+
+def _field(entry: str, name: str) -> str:
+    match = re.search(rf"^\s*{name}\s*=\s*\{{(.*)\}},?\s*$", entry, re.M)
+    return match.group(1).replace("\\_", "_") if match else ""
+
+
+def test_every_file_a_row_cites_is_named_in_a_source_entry():
+    # a row that cites a config or source file must cite the repository entry that records
+    # which files (and which commit) were read
+    entries = _bib_entries()
+    for row in ROWS:
+        paths = [
+            p for p in re.findall(r"`([^`]+)`", row.where) if re.search(r"/|\.(py|ya?ml|slurm)$", p)
+        ]
+        recorded = " ".join(
+            _field(entries[key], "note") + " " + _field(entries[key], "howpublished")
+            for key in row.sources
+        )
+        for path in paths:
+            names = {path, path.split("/")[-1], path.split("/")[0]}
+            assert any(name in recorded for name in names), f"{row.model}: {path}"
+
+
+def test_each_row_year_is_that_of_one_of_its_sources():
+    entries = _bib_entries()
+    for row in ROWS:
+        years = [int(_field(entries[key], "year")) for key in row.sources]
+        assert any(abs(year - row.year) <= 1 for year in years), (row.model, row.year, years)
+
+
+def test_the_olmo_rows_read_the_flags_against_the_models_they_configure():
+    # issue 18, items 4–6: OLMo 2 has no biases (include_bias: false) and decays its RMSNorm and
+    # QK-norm gains; OLMo-7B-0724's decay_norm_and_bias acts on nothing (no gains or biases);
+    # OLMo-7B decays nn.Linear weights only, per the code defaults at 15af668 (Feb 2024)
+    olmo2, olmo_0724, olmo_7b = (
+        BY_MODEL[name] for name in ("OLMo 2 (7B, 13B)", "OLMo-7B-0724", "OLMo-7B")
+    )
+    assert "RMSNorm and QK-norm gains decayed" in olmo2.decayed
+    assert "no biases" in olmo2.decayed and "biases decayed" not in olmo2.decayed
+    assert "acts on nothing" in olmo_0724.decayed
+    assert "layer_norm_with_affine: false" in olmo_0724.where
+    assert olmo_7b.decayed.startswith("`nn.Linear` weights only")
+    assert "15af668" in olmo_7b.where
+    assert "decay_embeddings=False" in olmo_7b.note and "decay_norm_and_bias=False" in olmo_7b.note
+    for row in (olmo2, olmo_0724, olmo_7b):
+        assert "unverified" not in (row.decayed + row.where + row.note).lower(), row.model
+
+
+def test_rows_state_what_their_code_does_in_the_detail_the_book_checked():
+    # grokking: 40,000 steps from the paper, 50,000 the code's default (issue 18, item 7)
+    grok = BY_MODEL["Grokking (Nanda et al.)"]
+    assert grok.steps == 40_000 and "40,000" in grok.where and "num_epochs = 50000" in grok.where
+    # GPT-1's decay is scaled by lrt, which carries Adam's bias correction (item 10)
+    assert "√(1 − β₂ᵗ)/(1 − β₁ᵗ)" in BY_MODEL["GPT-1"].note
+    # nanoGPT's decay.remove('lm_head.weight') lived from the tie to the dim rule (item 10)
+    nanogpt = BY_MODEL["nanoGPT"].note
+    assert "7c82885 (2023-01-14)" in nanogpt and "7fe4a09" in nanogpt

@@ -218,11 +218,13 @@ class GPT(nn.Module):
 
 
 def flops_per_token(config: GPTConfig) -> int:
-    """Training FLOPs per token (forward and backward), as nanoGPT and the PaLM paper count them.
+    """Training FLOPs per token (forward and backward), counted in the PaLM paper's way.
 
     6·N for the N weights that take part in matmuls (the tied head counted once; position
     embeddings, biases and LayerNorm gains do none), plus 12·n_layer·block_size·n_embd for the
-    attention scores and their weighted sums at full context.
+    attention scores and their weighted sums at full context. nanoGPT's ``estimate_mfu`` uses the
+    same formula with N = every parameter but the position embedding (biases and gains too):
+    1.5 % more FLOPs for the CPU preset (chapter 4).
     """
     c = config
     matmul_weights = c.n_layer * 12 * c.n_embd**2 + c.vocab_size * c.n_embd

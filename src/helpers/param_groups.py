@@ -34,9 +34,13 @@ def _decays(rule: str, param: torch.Tensor, linear: set[int], embedding: set[int
         return param.dim() >= 2
     if rule == "mingpt":  # minGPT: nn.Linear weights only; a head tied to wte is an embedding
         return id(param) in linear and id(param) not in embedding
-    if rule == "olmo2":  # OLMo 2: everything but embeddings (norms and biases too)
+    # OLMo 2's configs: decay_norm_and_bias true, decay_embeddings false. OLMo 2 has no biases,
+    # so there this decays the matrices and the RMSNorm/QK-norm gains; here, biases too.
+    if rule == "olmo2":
         return id(param) not in embedding
-    return True  # "all": Nanda et al.'s grokking runs, OLMo-7B-0724
+    # "all": Nanda et al.'s grokking runs. (OLMo-7B-0724 sets both flags, but it has no biases
+    # or norm gains: it decays its matrices and embedding, the nanoGPT rule on that model.)
+    return True
 
 
 def param_groups(model: nn.Module, weight_decay: float, rule: str = "nanogpt") -> list[dict]:

@@ -1,6 +1,6 @@
 """Grokking on modular addition: a one-layer transformer in the style of Nanda et al. (2023).
 
-The task is c = (a + b) mod p, shown to the model as the three tokens "a b =" and read at "=".
+The task is (a + b) mod p, shown to the model as the three tokens "a b =" and read at "=".
 A fraction of the p² pairs is used for training; the rest is the test set. With AdamW and a
 large weight decay the network first memorises the training pairs and, hundreds to thousands of
 full-batch steps later, suddenly generalises ("groks").
@@ -12,8 +12,10 @@ answer), and only the "=" position is computed after the attention keys and valu
 one-layer model nothing else reaches the read-out (the gradients are the same).
 
 Training uses ``torch.optim.AdamW`` (decoupled decay, θ ← θ − ηλθ − η·m̂/(√v̂ + ε)), full batch,
-a linear warmup, and the float64 log-softmax of Nanda's code for the loss. (``helpers.optim.AdamW``
-of chapter 2 is tested to take the same steps; PyTorch's keeps the stored runs independent of it.)
+a linear warmup, and a float64 log-softmax for the loss. That last choice is ours: Nanda et al.'s
+``cross_entropy_high_precision`` (``helpers.py``, commit 23d2c64) has a comment about casting to
+float64 but casts the logits to float32, so their loss is float32. (``helpers.optim.AdamW`` of
+chapter 2 is tested to take the same steps; PyTorch's keeps the stored runs independent of it.)
 
 Introduced in chapter 5 ("Beyond regularization").
 """
@@ -185,10 +187,11 @@ class OneLayerTransformer(nn.Module):
 
 
 def cross_entropy_float64(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy computed with a float64 log-softmax, as in Nanda et al.'s code.
+    """Mean cross-entropy computed with a float64 log-softmax (chapter 5).
 
     In float32, very confident predictions round the correct class's probability to exactly 1,
-    so its loss and gradient become 0 (Prieto et al. 2025 call this Softmax Collapse).
+    so its loss and gradient become 0 (Prieto et al. 2025 call this Softmax Collapse). Nanda et
+    al.'s code, whose comment asks for float64, computes this loss in float32.
     """
     if logits.device.type == "mps":  # no float64 on Apple GPUs: this one step runs on the CPU
         logits, labels = logits.cpu(), labels.cpu()
@@ -256,9 +259,11 @@ def train_grokking(
 
     ``num_threads`` sets torch's CPU threads for this run only (``None``: leave them as they
     are). The stored runs used ``THREADS``; the same count gives the same float32 sums.
-    Subnormal floats are flushed to zero during the run (the caller's setting is restored
-    after): late in a run many numbers of the backward pass are subnormal, which x86 CPUs
-    compute with very slowly, and flushing them changes no stored digit.
+    Subnormal floats (below 1.2e-38) are flushed to zero during the run, and the caller's
+    setting is restored after: once the network is confident, the loss's gradient with respect
+    to the logits holds the wrong answers' probabilities, many of them subnormal, and some CPUs
+    compute with subnormals very slowly. ``python bench/bench_denormal.py`` measures what
+    flushing does to the time and the loss on the machine at hand.
     """
     if not isinstance(config, GrokConfig):
         raise ValueError(f"config must be a GrokConfig, got {config!r}")
