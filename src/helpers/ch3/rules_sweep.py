@@ -95,6 +95,8 @@ def run_point(
     """
     callback = None if stop_after is None else (lambda step, _history: step >= stop_after)
     history = train(train_config, rule=rule, weight_decay=lam, track=TRACK, callback=callback)
+    if history.stopped == "interrupted":  # Ctrl-C: stop the sweep, keep nothing of this run
+        raise KeyboardInterrupt(history.message)
     if history.stopped not in ("finished", "callback"):
         raise RuntimeError(f"{point_key(rule, lam)}: {history.message}")
     return {
