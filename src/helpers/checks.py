@@ -113,14 +113,14 @@ def check_tuple(name: str, value, check, *, length: int | None = None, **bounds)
     """``value`` as a tuple, if it is a non-empty sequence (of ``length`` items, if given) whose
     items each pass ``check(f"{name}[i]", item, **bounds)``: ``check_tuple("lrs", lrs,
     check_real, low=0, low_open=True)``."""
-    size = "a non-empty sequence" if length is None else f"a sequence of {length}"
+    size = "a non-empty sequence" if length is None else f"a sequence of {length} items"
     if (
         isinstance(value, (str, bytes))
         or not isinstance(value, Sequence)
         or len(value) != (length or len(value))
         or not value
     ):
-        raise ValueError(f"{name} must be {size} items, got {value!r}")
+        raise ValueError(f"{name} must be {size}, got {value!r}")
     return tuple(check(f"{name}[{i}]", item, **bounds) for i, item in enumerate(value))
 
 

@@ -33,6 +33,7 @@ import torch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from helpers import optim_state, precomputed
+from helpers.checks import check_choice
 from helpers.optim import WeightDecayOptimizer
 from helpers.param_groups import RULES
 from helpers.train import CPU_PRESET, TrainConfig, train
@@ -129,7 +130,12 @@ def curves(results: dict[str, dict], rule: str, lam: float) -> dict[str, list[fl
     The RMS gain is √(Σ‖g‖²/count) over every LayerNorm gain g; it is 1 at initialisation,
     when every gain is 1.
     """
-    run = results[point_key(rule, lam)]
+    rule = check_choice("rule", rule, RULES)
+    key = point_key(rule, lam)
+    if key not in results:
+        stored = sorted({0.0} | {float(k.split("λ=")[1]) for k in results})
+        check_choice("lam", lam, stored)  # names the stored λ
+    run = results[key]
     gains = [run["norms"][name] for name in run["norms"] if ".ln_" in name]
     count = SWEEP_TRAIN.n_embd * len(gains)  # every gain has n_embd entries
     return {
