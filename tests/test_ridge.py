@@ -217,7 +217,10 @@ def test_bad_lambda_is_rejected_with_its_name_and_range(lam):
         (lambda: ridge_svd(X, Y[:-1], 0.1), r"X must be \(N, p\) and y \(N,\)"),
         (lambda: shrinkage_factors(np.ones(3), 0.1, 0), "n must be an integer ≥ 1"),
         (lambda: LambdaAxis([0.0]), "at least one λ > 0"),
-        (lambda: torch_trajectory(X, Y, torch.optim.SGD, 1, penalty=-1), "penalty must be a finite number ≥ 0"),
+        (
+            lambda: torch_trajectory(X, Y, torch.optim.SGD, 1, penalty=-1),
+            "penalty must be a finite number ≥ 0",
+        ),
     ],
 )
 def test_bad_input_names_the_argument(call, message):
