@@ -114,6 +114,8 @@ def check_tuple(name: str, value, check, *, length: int | None = None, **bounds)
     items each pass ``check(f"{name}[i]", item, **bounds)``: ``check_tuple("lrs", lrs,
     check_real, low=0, low_open=True)``."""
     size = "a non-empty sequence" if length is None else f"a sequence of {length} items"
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
     if (
         isinstance(value, (str, bytes))
         or not isinstance(value, Sequence)
@@ -126,6 +128,8 @@ def check_tuple(name: str, value, check, *, length: int | None = None, **bounds)
 
 def check_betas(name: str, value) -> tuple[float, float]:
     """``value`` as (β₁, β₂), if it is a pair of numbers each in [0, 1)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
         raise ValueError(f"{name} must be a pair (β₁, β₂), each in [0, 1), got {value!r}")
     return tuple(

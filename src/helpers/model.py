@@ -187,7 +187,9 @@ class GPT(nn.Module):
             shape = tuple(idx.shape) if isinstance(idx, torch.Tensor) else type(idx).__name__
             raise ValueError(f"idx must be a tensor of shape (batch, time ≥ 1), got {shape}")
         if idx.dtype != torch.long or not ((idx >= 0) & (idx < self.config.vocab_size)).all():
-            raise ValueError(f"idx must hold token ids in [0, {self.config.vocab_size}) (int64)")
+            raise ValueError(
+                f"idx must be token ids in [0, {self.config.vocab_size}) (int64), got {idx!r:.80}"
+            )
         generator = None
         if seed is not None:
             generator = torch.Generator(device=idx.device).manual_seed(check_seed("seed", seed))
