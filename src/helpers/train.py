@@ -82,9 +82,7 @@ class TrainConfig:
     seed: int = 0  # model init, batch order and dropout
     device: str = "auto"  # "auto" (cuda → mps → cpu), "cpu", "cuda", "cuda:N" or "mps"
     # bf16 autocast. Off by default: tiny models are launch-bound on a GPU, so the extra cast
-    # kernels cost more than the cheaper matmuls save (the 2-layer preset takes ≈ 4.4 ms/step on
-    # an H100 in fp32 and longer with bf16); on the CPU the preset ran 2× slower with it, even on
-    # a Xeon with bf16 matrix units (AMX).
+    # kernels can cost more than the cheaper matmuls save (`python bench/bench_gpu.py` times both)
     bf16: bool = False
 
     def __post_init__(self):
@@ -132,13 +130,9 @@ class TrainConfig:
 
 
 # The chapters' CPU model: 2 layers, 64 wide, 4 heads, 64 characters of context, 32 sequences per
-# step, trained on the first 3,000 characters of Python's help text (the small-data setting, where
-# weight decay visibly regularises) at a constant η = 3e-3 for 400 steps.
-# Measured (2 quiet CPU cores, torch 2.13, Python 3.11.7; `python bench/bench_train.py
-# --end-to-end`): ≈ 14 ms per step, 400 steps with 9 evaluations in ≈ 6.3 s. It overfits the
-# 3,000 characters: at λ = 0.1 train loss 0.62, validation loss 4.31 (best 2.98 at step 150);
-# the final validation loss falls with λ to 2.98 at λ = 10 and rises again at λ = 30 (3.04),
-# while the decayed weights' norm falls from 23.9 (λ = 0) to 4.8 (λ = 10).
+# step, trained on the first 3,000 characters of the training text (the small-data setting, where
+# weight decay visibly regularises) at a constant η = 3e-3 for 400 steps. Chapter 4 shows what it
+# learns at each λ; `python bench/bench_train.py --end-to-end` times it.
 CPU_PRESET = TrainConfig()
 
 # nanoGPT's "baby GPT" (config/train_shakespeare_char.py): 6 layers × 384 wide, 6 heads, block 256,
