@@ -45,7 +45,8 @@ class WeightDecayOptimizer(torch.optim.Optimizer):
     Each group remembers ``lr_0``, its learning rate when it was added, so that with
     ``independent=True`` the schedule multiplier s_t = η_t/η_0 is known even without a scheduler
     (a scheduler's ``initial_lr`` takes precedence), and ``last_lr``, the η_t of its last step,
-    which :func:`effective_decay` reports.
+    which :func:`effective_decay` reports. Complex parameters are refused: the updates are
+    written for real numbers (``torch.optim`` views a complex tensor as pairs of reals instead).
     """
 
     def __init__(
