@@ -305,13 +305,14 @@ def train(
     """
     config = _configure(config, data, callback, overrides)
     progress = check_bool("progress", progress)
-    with interrupts_held(deliver=False) as held:  # Ctrl-C during the setup: stop before step 0
-        run = Run(config, data, track)
-        log = Recorder(run, callback, progress)
-    model, optimizer = run.model, run.optimizer
+    log = None
     try:
+        with interrupts_held(deliver=False) as held:  # Ctrl-C waits for the setup to finish
+            run = Run(config, data, track)
+            log = Recorder(run, callback, progress)
         if held:
             raise KeyboardInterrupt
+        model, optimizer = run.model, run.optimizer
         stop = log.after_step(0)  # θ_0: evaluate it and call back, before any update
         for step in range(1, config.steps + 1):
             if stop:
@@ -333,5 +334,7 @@ def train(
             run.schedule.step()  # η_{t+1} = lr·s_{t+1}
             stop = log.after_step(step, loss_value)  # count it, evaluate when due, call back
     except KeyboardInterrupt:
+        if log is None:  # before the setup began: there is no run to return
+            raise
         log.interrupted()
     return log.finish()

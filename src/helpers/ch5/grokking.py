@@ -272,30 +272,33 @@ def train_grokking(
         return _train(config, dev)
 
 
+def _setup(config: GrokConfig, dev: torch.device):
+    """The data on ``dev``, the seeded model, AdamW and its warmup schedule."""
+    data = modular_addition_data(config.p, config.train_frac, config.seed)
+    tensors = (data.train_x, data.train_y, data.test_x, data.test_y)
+    set_seed(config.seed)
+    model = OneLayerTransformer(config.p, config.d_model, config.n_heads, config.d_mlp).to(dev)
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.lr,
+        betas=config.betas,
+        weight_decay=config.weight_decay,
+        fused=dev.type == "cuda",
+    )
+    # η_t = η·s_t with s_t = min(1, (t + 1)/warmup_steps): linear warmup, then constant
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda t: warmup(t, config.warmup_steps)
+    )
+    return [t.to(dev) for t in tensors], model, optimizer, schedule
+
+
 def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
     """The training loop of :func:`train_grokking`, on ``dev`` with the threads as they are."""
-    with interrupts_held(deliver=False) as held:  # Ctrl-C during the setup: stop before step 0
-        data = modular_addition_data(config.p, config.train_frac, config.seed)
-        train_x, train_y = data.train_x.to(dev), data.train_y.to(dev)
-        test_x, test_y = data.test_x.to(dev), data.test_y.to(dev)
-        set_seed(config.seed)
-        model = OneLayerTransformer(config.p, config.d_model, config.n_heads, config.d_mlp)
-        model = model.to(dev)
-        optimizer = torch.optim.AdamW(
-            model.parameters(),
-            lr=config.lr,
-            betas=config.betas,
-            weight_decay=config.weight_decay,
-            fused=dev.type == "cuda",
-        )
-        # η_t = η·s_t with s_t = min(1, (t + 1)/warmup_steps): linear warmup, then constant
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda t: warmup(t, config.warmup_steps)
-        )
-    history = {key: [] for key in HISTORY_KEYS}
-    grok_step, stopped = None, "max_steps"
+    model, history, grok_step, stopped = None, {key: [] for key in HISTORY_KEYS}, None, "max_steps"
     start = time.perf_counter()
     try:
+        with interrupts_held(deliver=False) as held:  # Ctrl-C waits for the setup to finish
+            (train_x, train_y, test_x, test_y), model, optimizer, schedule = _setup(config, dev)
         if held:
             raise KeyboardInterrupt
         for step in range(config.max_steps + 1):
@@ -324,6 +327,8 @@ def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
                 optimizer.step()
                 schedule.step()
     except KeyboardInterrupt:
+        if model is None:  # before the model was built: there is no run to return
+            raise
         stopped = "interrupted"
     if stopped == "max_steps" and grok_step is not None:
         stopped = "grokked"
