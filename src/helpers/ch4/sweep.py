@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
+from helpers.checks import check_int
 from helpers.data import CharData, char_data
 from helpers.param_groups import param_groups
 from helpers.precomputed import load_results
@@ -115,8 +116,7 @@ def copied_fraction(text: str, source: str, length: int = 8) -> float:
     A steadier measure of memorisation than :func:`longest_copied`, which one lucky phrase can
     decide. Pieces that are only whitespace (indentation) are left out: any model copies those.
     """
-    if length < 1:
-        raise ValueError(f"length must be an integer ≥ 1, got {length!r}")
+    length = check_int("length", length, low=1)
     pieces = [text[i : i + length] for i in range(len(text) - length + 1)]
     pieces = [piece for piece in pieces if piece.strip()]
     if not pieces:
