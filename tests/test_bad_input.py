@@ -20,6 +20,9 @@ import torch
 from helpers import checks, optim
 from helpers.ch1 import ridge
 from helpers.ch2 import grid, toy
+from helpers.ch3 import rules_sweep
+from helpers.ch5 import figures as ch5_figures
+from helpers.ch5 import grokking
 from helpers.ch5.grokking import GrokConfig, split_pairs, train_grokking
 from helpers.data import Vocab, char_data, get_batch
 from helpers.model import GPT, GPTConfig
@@ -215,10 +218,24 @@ CASES = [
     ("gradient_descent(lr=None)", lambda: ridge_gd(lr=None), "lr"),
     ("gradient_descent(steps=1.5)", lambda: ridge_gd(steps=1.5), "steps"),
     ("ridge_svd(lam='big')", lambda: ridge.ridge_svd(np.eye(3), np.ones(3), "big"), "lam"),
+    ("chapter 3 figure update(0.2)", lambda: rules_update()(0.2), "lam"),
+    ("chapter 3 curves(rule='x')", lambda: rules_sweep.curves({}, "x", 0.1), "rule"),
+    ("chapter 5 figure update(0.2)", lambda: grokking_update()(0.2), "lam"),
     ("selection_slider([])", lambda: selection_slider([], "λ"), "values"),
     ("selection_slider(value=0.5)", lambda: selection_slider([0.0, 1.0], "λ", 0.5), "value"),
     ("selection_slider(['a'])", lambda: selection_slider(["a"], "λ"), "values[0]"),
 ]
+
+
+def rules_update():
+    results = rules_sweep.load_sweep()["results"]
+    return rules_sweep.norms_figure(results, rules_sweep.SWEEP_LAMBDAS)[1]
+
+
+def grokking_update():
+    runs = grokking.load_precomputed()
+    sweep = {float(k.split("=")[1]): v for k, v in runs.items() if k.startswith("sweep/")}
+    return ch5_figures.sweep_figure(sweep, lr=1e-3)[1]
 
 
 def grid_train(name="adamw", lr=1e-3, lam=0.1, steps=None):

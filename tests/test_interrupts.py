@@ -239,3 +239,23 @@ def test_sampling_from_diverged_weights_is_refused():
         gpt.transformer.wte.weight.fill_(math.inf)
     with pytest.raises(ValueError, match="logits are NaN or infinite: its weights have diverged"):
         gpt.generate(torch.zeros(1, 1, dtype=torch.long), 3)
+
+
+def test_a_sweep_point_cut_short_by_ctrl_c_stops_the_sweep(monkeypatch):
+    from helpers.ch3 import rules_sweep
+    from helpers.ch4 import sweep
+
+    def interrupted_run(*args, **kwargs):
+        history = train(TINY, data=kwargs.get("data"), steps=2, callback=stop)
+        history.stopped = "interrupted"  # as if Ctrl-C had come
+        return history
+
+    def stop(step, history):
+        return step == 1
+
+    for module in (rules_sweep, sweep):
+        monkeypatch.setattr(module, "train", interrupted_run)
+    with pytest.raises(KeyboardInterrupt):
+        rules_sweep.run_point("nanogpt", 0.1)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_point(0.1)
