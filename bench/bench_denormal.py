@@ -11,7 +11,7 @@ round once with flushing on and once with it off, from the same copied model and
 It prints the share of subnormal gradient entries, the CPU, the median time per step of each
 setting, and the largest relative difference between the two settings' training losses. How
 much flushing saves depends on the CPU: some process subnormals far more slowly than normal
-numbers, others (the AMD EPYC this was first run on) at full speed.
+numbers, others (an AMD EPYC, for one) at full speed.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 Builds the live figure exactly as the chapter does (``LiveFigure`` with the λ and η sliders)
 and times the redraw (``LiveFigure.redraw()``) that each slider change triggers, over every
 (λ, η). "new" is a setting drawn for the first time (two 5000-step NumPy runs plus the PNG),
-"seen" one drawn before (the runs are cached; only the PNG is made). Goal (issue 5): at most
+"seen" one drawn before (the runs are cached; only the PNG is made). Goal: at most
 0.3 s on two CPU cores. Prints the median and the worst of each, and the load average, since
 timings on a shared machine move with it.
 """

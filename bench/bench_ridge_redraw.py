@@ -5,7 +5,7 @@
 A redraw is what a reader waits for after releasing the handle: ``update(λ)`` (an exact ridge
 solve and new artists' data) plus rendering the PNG that the ``ipywidgets.Image`` shows. Wall
 time depends on what else the machine runs, so the CPU time of this process is printed too.
-Goal (issue 4): at most 0.3 s.
+Goal: at most 0.3 s.
 """
 
 from __future__ import annotations

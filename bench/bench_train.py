@@ -8,7 +8,7 @@ Each configuration trains through ``helpers.train.train`` itself (so the figure 
 chapters get), with evaluation only at the start and the end; a callback stamps the time after
 every step and the median step time is reported (robust to bursts of load on a shared machine).
 
-MFU (issue 7): FLOPs per token = 6·N (N = weights that take part in matmuls, the tied head
+MFU: FLOPs per token = 6·N (N = weights that take part in matmuls, the tied head
 counted once) + 12·n_layer·block·n_embd (attention), see ``helpers.model.flops_per_token``,
 divided by the best fp32 matmul throughput (2048 × 2048) measured at the same thread count just
 before and just after each configuration.
@@ -71,7 +71,8 @@ def step_times(config, data, steps: int, **settings) -> list[float]:
         **settings,
     )
     assert history.stopped == "finished", history.message
-    return [b - a for a, b in zip(stamps[1:-2], stamps[2:-1], strict=True)]
+    # stamps[t]: after step t (stamps[0]: step 0, the evaluation before any update)
+    return [b - a for a, b in zip(stamps[2:-2], stamps[3:-1], strict=True)]
 
 
 def main() -> None:

@@ -148,13 +148,13 @@ def test_palms_decay_is_a_shrink_of_rho_squared_per_step():
 
 BAD = [
     (dict(lr=0.0), "lr must be a finite number > 0"),
-    (dict(weight_decay=-0.1), "weight_decay must be a finite number >= 0"),
-    (dict(beta2_decay=0.5), "beta2_decay must be a finite number <= 0"),
-    (dict(beta2_decay=float("-inf")), "beta2_decay must be a finite number <= 0"),
+    (dict(weight_decay=-0.1), "weight_decay must be a finite number ≥ 0"),
+    (dict(beta2_decay=0.5), "beta2_decay must be a finite number ≤ 0"),
+    (dict(beta2_decay=float("-inf")), "beta2_decay must be a finite number ≤ 0"),
     (dict(eps=1e-3), "eps must be a pair"),
-    (dict(eps=(-1.0, 1e-3)), r"eps\[0\] must be a finite number >= 0 or None"),
-    (dict(eps=(None, -1e-3)), r"eps\[1\] must be a finite number >= 0"),
-    (dict(d=0.5), "d must be a finite number >= 1"),
+    (dict(eps=(-1.0, 1e-3)), r"eps\[0\] must be a finite number ≥ 0"),
+    (dict(eps=(None, -1e-3)), r"eps\[1\] must be a finite number ≥ 0"),
+    (dict(d=0.5), "d must be a finite number ≥ 1"),
     (dict(cautious=True, decoupled=False), "cautious=True needs decoupled=True"),
 ]
 

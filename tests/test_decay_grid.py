@@ -78,7 +78,7 @@ def test_a_diverging_run_stops_and_reports_nan():
 
 
 def test_unknown_optimizer_is_refused():
-    with pytest.raises(ValueError, match="optimizer must be one of adam_l2, adamw"):
+    with pytest.raises(ValueError, match="optimizer must be one of .adam_l2., .adamw."):
         decay_grid.lambdas_of(CONFIG, "sgd")
 
 
@@ -110,3 +110,33 @@ def test_best_cell_skips_diverged_runs_and_can_exclude_lambda_zero():
     assert np.isnan(decay_grid.best_lambda_per_lr(grid)).all()
     with pytest.raises(ValueError, match="at least two rows"):
         decay_grid.basin_slope(grid)
+
+
+def test_best_lambda_per_lr_is_each_rows_own_minimum():
+    grid = synthetic(lambda lr: 1e-2 / lr)  # λ* = 1e-2/η, on the λ axis in every row
+    expected = 1e-2 / grid.lrs
+    np.testing.assert_allclose(decay_grid.best_lambda_per_lr(grid), expected, rtol=1e-12)
+    grid.val_loss[2, 0] = 0.5  # row 2: λ = 0 beats every λ > 0
+    grid.val_loss[3, 1:] = np.nan  # row 3: every decayed run diverged
+    best = decay_grid.best_lambda_per_lr(grid)
+    assert np.isnan(best[2]) and np.isnan(best[3])
+    rest = [0, 1, 4, 5, 6]
+    np.testing.assert_allclose(best[rest], expected[rest], rtol=1e-12)
+
+
+def test_best_cell_of_a_grid_where_every_run_diverged_is_an_error():
+    grid = synthetic(lambda lr: np.full_like(lr, 10.0))
+    grid.val_loss[:, 1:] = np.nan
+    assert decay_grid.best_cell(grid).lam == 0.0
+    with pytest.raises(ValueError, match="no cell with λ > 0 has a finite validation loss"):
+        decay_grid.best_cell(grid, positive=True)
+    grid.val_loss[:] = np.nan
+    with pytest.raises(ValueError, match="every run diverged"):
+        decay_grid.best_cell(grid)
+
+
+def test_train_refuses_a_step_count_outside_the_schedule():
+    data = decay_grid.make_data(CONFIG)
+    for steps in (-5, 0, CONFIG.steps + 1, 2.5):
+        with pytest.raises(ValueError, match=r"steps must be an integer in \[1, 400\]"):
+            decay_grid.train(CONFIG, data, "adamw", 1e-3, 0.1, seed=1, steps=steps)

@@ -18,6 +18,9 @@ from helpers.ch4.sweep import (
     run_point,
     tau,
 )
+from helpers.model import GPT
+from helpers.param_groups import RULES, param_groups
+from helpers.runtime import set_seed
 from helpers.train import train
 from tests.test_train import TINY
 
@@ -77,17 +80,28 @@ def test_rerunning_a_point_reproduces_the_stored_values(sweep, data):
     assert point["sample"][:60] == stored["sample"][:60]
 
 
-def test_init_overlap_rebuilds_the_runs_initial_weights(data):
+def test_init_overlap_reads_theta_0_at_step_0(data):
     config = replace(TINY, steps=20, eval_every=10, weight_decay=3.0)
     short = data.with_train_chars(config.train_chars)
-    overlap = InitOverlap(config, short)
+    overlap = InitOverlap()
     history = train(config, data=short, callback=overlap)
-    overlap.check_start(history)
     assert len(overlap.values) == len(history.step) == 3 and overlap.values[0] == 1.0
     assert 0 < overlap.values[-1] < 1
-    wrong = InitOverlap(replace(config, seed=1), short)
-    with pytest.raises(RuntimeError, match="other initial weights"):
-        wrong.check_start(history)
+    # θ_0 is the run's own initialisation: train() seeds, then builds the model
+    set_seed(config.seed)
+    twin = dict(GPT(config.gpt_config(short.vocab.size)).named_parameters())
+    decayed = param_groups(history.model, 1.0, rule=config.rule)[0]["param_names"]
+    assert sorted(overlap.initial) == sorted(decayed)
+    assert all(torch.equal(overlap.initial[n], twin[n]) for n in decayed)
+    final = dict(history.model.named_parameters())
+    inner = sum((final[n].detach() * twin[n].detach()).sum().item() for n in decayed)
+    norm2 = sum(twin[n].detach().pow(2).sum().item() for n in decayed)
+    assert overlap.values[-1] == pytest.approx(inner / norm2, rel=1e-12)
+
+
+def test_the_sweep_trains_a_subset_of_the_books_rules():
+    assert set(gpt_sweep.SWEEP_RULES) < set(RULES)
+    assert gpt_sweep.sweep_config()["rules"] == list(gpt_sweep.SWEEP_RULES)
 
 
 def test_longest_copied_finds_the_longest_verbatim_piece():

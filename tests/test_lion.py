@@ -140,7 +140,7 @@ def test_lions_update_is_larger_than_adamws():
 BAD = [
     (dict(lr=0.0), "lr must be a finite number > 0"),
     (dict(lr=float("inf")), "lr must be a finite number > 0"),
-    (dict(weight_decay=-1.0), "weight_decay must be a finite number >= 0"),
+    (dict(weight_decay=-1.0), "weight_decay must be a finite number ≥ 0"),
     (dict(betas=(1.0, 0.99)), r"betas\[0\] must be in \[0, 1\)"),
     (dict(betas=(0.9, -0.01)), r"betas\[1\] must be in \[0, 1\)"),
     (dict(betas=0.9), "betas must be a pair"),

@@ -139,3 +139,59 @@ def test_flops_per_token_counts_every_matmul_weight_once(model):
     linear = {id(m.weight): m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear)}
     attention = 12 * CONFIG.n_layer * CONFIG.block_size * CONFIG.n_embd
     assert flops_per_token(CONFIG) == 6 * sum(linear.values()) + attention
+
+
+def reference_forward(model: GPT, idx: torch.Tensor) -> torch.Tensor:
+    """The GPT written out: pre-LayerNorm blocks, attention that sees positions ≤ t only."""
+    c, T = model.config, idx.size(1)
+    heads, size = c.n_head, c.n_embd // c.n_head
+    wte, wpe = model.transformer.wte.weight, model.transformer.wpe.weight
+    x = wte[idx] + wpe[:T]
+    future = torch.arange(T)[None, :] > torch.arange(T)[:, None]  # key j after query i
+    for block in model.transformer.h:
+        # x + attn(ln_1(x)): the norm comes first, the residual stream is never normalised
+        h = block.ln_1(x)
+        q, k, v = (h @ block.attn.c_attn.weight.T + block.attn.c_attn.bias).split(c.n_embd, -1)
+        q, k, v = (t.view(*t.shape[:2], heads, size).transpose(1, 2) for t in (q, k, v))
+        scores = (q @ k.transpose(-1, -2) / math.sqrt(size)).masked_fill(future, -math.inf)
+        y = (scores.softmax(-1) @ v).transpose(1, 2).reshape(x.shape)
+        x = x + block.attn.c_proj(y)
+        # x + mlp(ln_2(x))
+        h = block.ln_2(x)
+        x = x + block.mlp.c_proj(torch.nn.functional.gelu(block.mlp.c_fc(h)))
+    return model.transformer.ln_f(x) @ wte.T  # the head is the token embedding
+
+
+def test_the_model_is_the_pre_layernorm_gpt_written_out():
+    torch.manual_seed(3)
+    model = GPT(CONFIG).eval()
+    with torch.no_grad():  # random gains and biases, so that every term counts
+        for name, p in model.named_parameters():
+            if "ln_" in name or name.endswith("bias"):
+                p.normal_(0.5 if name.endswith("weight") else 0.0, 0.3)
+    idx = torch.randint(0, 50, (2, 16))
+    torch.testing.assert_close(model(idx)[0], reference_forward(model, idx), rtol=1e-5, atol=1e-5)
+
+
+def test_dropout_acts_in_training_only_attention_included():
+    torch.manual_seed(0)
+    config = GPTConfig(vocab_size=50, block_size=16, n_layer=2, n_head=4, n_embd=32, dropout=0.5)
+    model, twin = GPT(config), GPT(GPTConfig(**{**vars(config), "dropout": 0.0}))
+    twin.load_state_dict(model.state_dict())
+    idx = torch.randint(0, 50, (2, 16))
+    model.eval()
+    # in eval mode: deterministic and the model without dropout
+    torch.manual_seed(1)
+    first = model(idx)[0]
+    torch.manual_seed(2)
+    torch.testing.assert_close(first, model(idx)[0], rtol=0, atol=0)
+    torch.testing.assert_close(first, twin(idx)[0])
+    # generation is eval mode too, whatever the mode before
+    model.train()
+    prompt = idx[:1, :3]
+    assert torch.equal(
+        model.generate(prompt, 8, temperature=0), twin.generate(prompt, 8, temperature=0)
+    )
+    assert model.training
+    # while training, dropout changes the output
+    assert not torch.allclose(model(idx)[0], first)

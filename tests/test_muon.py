@@ -233,7 +233,7 @@ def test_the_shrink_per_step_is_lr_times_lambda_whatever_the_update_scale(adjust
 BAD = [
     (dict(lr=0.0), "lr must be a finite number > 0"),
     (dict(lr=-0.02), "lr must be a finite number > 0"),
-    (dict(weight_decay=-0.1), "weight_decay must be a finite number >= 0"),
+    (dict(weight_decay=-0.1), "weight_decay must be a finite number ≥ 0"),
     (dict(momentum=1.0), r"momentum must be in \[0, 1\)"),
     (dict(momentum=-0.1), r"momentum must be in \[0, 1\)"),
     (dict(nesterov="yes"), "nesterov must be True or False"),

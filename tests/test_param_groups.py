@@ -162,6 +162,14 @@ def test_groups_work_in_any_optimizer_and_survive_state_dict(make):
     fresh = make(param_groups(model, 0.1, "all"))
     fresh.load_state_dict(saved)
     assert fresh.param_groups[0]["name"] == "decay"
+    # every parameter gets its own saved moments back
+    stepped = [p for p in model.parameters() if opt.state[p]]  # those that had gradients
+    assert stepped or isinstance(opt, optim.SGD)  # plain SGD keeps no state
+    for param in stepped:
+        moments = opt.state[param]
+        assert fresh.state[param].keys() == moments.keys()
+        for key, value in moments.items():
+            assert torch.equal(torch.as_tensor(fresh.state[param][key]), torch.as_tensor(value))
 
 
 def test_a_bare_parameter_follows_each_rule():
@@ -176,5 +184,5 @@ def test_unknown_rule_and_negative_decay_are_errors():
         param_groups(MiniGPT(), 0.1, rule="llama")
     with pytest.raises(ValueError, match="rule must be one of"):
         describe_param_groups(MiniGPT(), rule="NanoGPT")
-    with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="weight_decay must be a finite number ≥ 0"):
         param_groups(MiniGPT(), -0.1)

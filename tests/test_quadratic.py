@@ -65,9 +65,9 @@ def test_ridge_optimum_zeroes_the_penalised_gradient():
     "kwargs, message",
     [
         (dict(lr=0.0), "lr must be a finite number > 0"),
-        (dict(lam=-0.1), "lam must be a finite number >= 0"),
-        (dict(lam=float("nan")), "lam must be a finite number >= 0"),
-        (dict(steps=0), "steps must be an integer >= 1"),
+        (dict(lam=-0.1), "lam must be a finite number ≥ 0"),
+        (dict(lam=float("nan")), "lam must be a finite number ≥ 0"),
+        (dict(steps=0), "steps must be an integer ≥ 1"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, message):

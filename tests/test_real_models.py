@@ -191,7 +191,7 @@ def test_each_row_year_is_that_of_one_of_its_sources():
 
 
 def test_the_olmo_rows_read_the_flags_against_the_models_they_configure():
-    # issue 18, items 4–6: OLMo 2 has no biases (include_bias: false) and decays its RMSNorm and
+    # OLMo 2 has no biases (include_bias: false) and decays its RMSNorm and
     # QK-norm gains; OLMo-7B-0724's decay_norm_and_bias acts on nothing (no gains or biases);
     # OLMo-7B decays nn.Linear weights only, per the code defaults at 15af668 (Feb 2024)
     olmo2, olmo_0724, olmo_7b = (
@@ -209,11 +209,11 @@ def test_the_olmo_rows_read_the_flags_against_the_models_they_configure():
 
 
 def test_rows_state_what_their_code_does_in_the_detail_the_book_checked():
-    # grokking: 40,000 steps from the paper, 50,000 the code's default (issue 18, item 7)
+    # grokking: 40,000 steps from the paper, 50,000 the code's default
     grok = BY_MODEL["Grokking (Nanda et al.)"]
     assert grok.steps == 40_000 and "40,000" in grok.where and "num_epochs = 50000" in grok.where
-    # GPT-1's decay is scaled by lrt, which carries Adam's bias correction (item 10)
+    # GPT-1's decay is scaled by lrt, which carries Adam's bias correction
     assert "√(1 − β₂ᵗ)/(1 − β₁ᵗ)" in BY_MODEL["GPT-1"].note
-    # nanoGPT's decay.remove('lm_head.weight') lived from the tie to the dim rule (item 10)
+    # nanoGPT's decay.remove('lm_head.weight') lived from the tie to the dim rule
     nanogpt = BY_MODEL["nanoGPT"].note
     assert "7c82885 (2023-01-14)" in nanogpt and "7fe4a09" in nanogpt

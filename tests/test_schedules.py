@@ -217,12 +217,12 @@ def test_effective_decay_reports_the_lambda_of_the_last_step():
     "make, message",
     [
         (lambda opt: WeightDecayLambda(opt, lambda t: -1.0), r"multiplier\(0\) of group 0 must be"),
-        (lambda opt: WeightDecayLambda(opt, lambda t: math.nan), "a finite number >= 0"),
+        (lambda opt: WeightDecayLambda(opt, lambda t: math.nan), "a finite number ≥ 0"),
         (lambda opt: WeightDecayLambda(opt, 0.5), "multiplier must be a function"),
         (lambda opt: WeightDecayLambda(opt, [lambda t: 1.0] * 2), "a list of 1 of them"),
         (lambda opt: WeightDecayLambda(object(), lambda t: 1.0), "optimizer must be a torch"),
-        (lambda opt: linear_to_zero(0), "steps must be an integer >= 1"),
-        (lambda opt: cosine_to_zero(2.5), "steps must be an integer >= 1"),
+        (lambda opt: linear_to_zero(0), "steps must be an integer ≥ 1"),
+        (lambda opt: cosine_to_zero(2.5), "steps must be an integer ≥ 1"),
         (lambda opt: lr_squared(0.0), "lr must be a finite number > 0"),
     ],
 )

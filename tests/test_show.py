@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from helpers import show
-from helpers.optim import AdamW, _WeightDecayOptimizer
+from helpers.optim import AdamW, WeightDecayOptimizer
 from helpers.param_groups import param_groups
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def test_a_whole_function_with_its_file_and_line_numbers():
 
 
 def test_a_slice_of_a_method_names_exactly_its_lines():
-    piece = show.snippet(_WeightDecayOptimizer._weight_decay, start="if group", stop="return")
+    piece = show.snippet(WeightDecayOptimizer._weight_decay, start="if group", stop="return")
     on_disk = (ROOT / piece.path).read_text().splitlines()
     assert "if group" in on_disk[piece.first - 1] and "return" in on_disk[piece.last - 1]
     assert piece.code.startswith("if group") and piece.code.splitlines()[-1].strip().startswith(

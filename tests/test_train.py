@@ -9,8 +9,8 @@ import torch
 from helpers import optim
 from helpers.data import char_data
 from helpers.model import GPT
-from helpers.param_groups import param_groups
-from helpers.train import CPU_PRESET, GPU_PRESET, TrainConfig, _optimizer, lr_multiplier, train
+from helpers.schedules import lr_multiplier
+from helpers.train import CPU_PRESET, GPU_PRESET, Run, TrainConfig, train
 
 # A model small enough that a 30-step run takes a fraction of a second.
 TINY = TrainConfig(
@@ -80,11 +80,9 @@ def test_same_seed_same_numbers_other_seed_other_numbers(run, data):
         ("book", False, optim.Adam),
     ],
 )
-def test_the_optimizer_setting_picks_the_implementation(optimizer, decoupled, expected):
+def test_the_optimizer_setting_picks_the_implementation(data, optimizer, decoupled, expected):
     config = replace(TINY, optimizer=optimizer, decoupled=decoupled, weight_decay=0.5)
-    model = GPT(config.gpt_config(vocab_size=20))
-    groups = param_groups(model, 0.5, rule="mingpt")
-    built = _optimizer(groups, config, torch.device("cpu"))
+    built = Run(replace(config, rule="mingpt"), data, ()).optimizer
     assert type(built) is expected
     assert [g["weight_decay"] for g in built.param_groups] == [0.5, 0.0]
     if optimizer == "book":
@@ -137,8 +135,24 @@ def test_callback_sees_every_step_and_can_stop_the_run(data):
         return step == 15
 
     history = train(TINY, data=data, callback=progress_bar)
-    assert seen == [(s, s) for s in range(1, 16)]
+    assert seen == [(s, s) for s in range(16)]  # step 0 too, before any update
     assert history.stopped == "callback" and history.step == [0, 10]
+
+
+def test_the_callback_at_step_0_sees_the_initial_weights(data):
+    initial = {}
+
+    def keep(step, history):
+        if step == 0:
+            initial.update((n, p.detach().clone()) for n, p in history.model.named_parameters())
+        return step == 0
+
+    history = train(TINY, data=data, callback=keep)
+    assert history.stopped == "callback" and history.loss == [] and history.step == [0]
+    torch.manual_seed(TINY.seed)  # train() seeds, then builds the model
+    twin = GPT(TINY.gpt_config(data.vocab.size))
+    for name, p in twin.named_parameters():
+        assert torch.equal(initial[name], p)
 
 
 def test_progress_prints_one_line_per_evaluation(data, capsys):
@@ -176,7 +190,7 @@ def test_unknown_setting_and_unknown_tracked_name(data):
         train(TINY, data=data, lamda=0.1)
     with pytest.raises(ValueError, match="track: 'wte' matches no parameter"):
         train(TINY, data=data, track=["wte"])
-    with pytest.raises(ValueError, match="train_chars must be between"):
+    with pytest.raises(ValueError, match=r"train_chars must be an integer in \[2, "):
         train(TINY, data=char_data("abc" * 30), train_chars=200)
 
 

@@ -57,13 +57,21 @@ def test_a_stored_run_reproduces(record):
 
 
 def test_curves_start_at_the_initialisation(record):
-    series = rules_sweep.curves(record["results"], "olmo2", 1.0)
-    assert series["gain_rms"][0] == pytest.approx(1.0)  # every LayerNorm gain starts at 1
-    assert len(series["wte"]) == len(series["step"]) == len(series["val_loss"])
-    # at λ = 0 every rule is the same run
-    assert rules_sweep.curves(record["results"], "mingpt", 0.0) == rules_sweep.curves(
-        record["results"], "all", 0.0
-    )
+    results = record["results"]
+    curves = {
+        (rule, lam): rules_sweep.curves(results, rule, lam)
+        for rule in RULES
+        for lam in rules_sweep.SWEEP_LAMBDAS
+    }
+    for key, series in curves.items():
+        assert series["step"][0] == 0, key
+        assert series["gain_rms"][0] == pytest.approx(1.0, rel=1e-6), key  # gains start at 1
+        assert len(series["wte"]) == len(series["step"]) == len(series["val_loss"]), key
+    # every stored run starts from the same θ_0: the same first point on every curve
+    firsts = {(s["wte"][0], s["val_loss"][0]) for s in curves.values()}
+    assert len(firsts) == 1
+    # at λ = 0 no rule decays anything, so one stored run stands for all four
+    assert {rules_sweep.point_key(rule, 0.0) for rule in RULES} == {"λ=0"}
 
 
 def test_norms_figure_redraws_for_each_lambda(record):

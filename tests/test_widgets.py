@@ -30,7 +30,7 @@ def test_selection_slider_holds_zero_and_does_not_update_while_dragging():
     slider = selection_slider(VALUES, "λ", 0.0)
     assert slider.value == 0.0 and slider.options[0] == ("0", 0.0)
     assert slider.continuous_update is False
-    with pytest.raises(ValueError, match="value must be one of values"):
+    with pytest.raises(ValueError, match="value must be one of 0.0, 0.1, 1.0, 10.0, got 0.5"):
         selection_slider(VALUES, "λ", 0.5)
     with pytest.raises(ValueError, match="non-empty"):
         selection_slider([], "λ")
@@ -164,3 +164,14 @@ def test_threaded_run_ignores_a_second_click_and_hears_stop():
     panel.wait(5)
     assert seen == [True] and panel.runs == 1 and panel.status.value == "stopped"
     assert not panel.running and not panel.button.disabled
+
+
+def test_every_lambda_slider_of_the_book_offers_lambda_zero():
+    from helpers.ch1.figures import HERO_LAMBDAS as ch1
+    from helpers.ch2.figures import HERO_LAMBDAS as ch2
+    from helpers.ch3.rules_sweep import SWEEP_LAMBDAS as ch3
+    from helpers.ch4.sweep import LAMBDAS as ch4
+    from helpers.ch5.grokking import SWEEP_LAMBDAS as ch5
+
+    for chapter, values in enumerate((ch1, ch2, ch3, ch4, ch5), start=1):
+        assert values[0] == 0.0 and list(values) == sorted(values), chapter

@@ -4,14 +4,18 @@ Shared infrastructure sits at the top, one module per idea; each chapter's own c
 subpackage (``helpers.ch1`` … ``helpers.ch5``). Every module says in its docstring which chapter
 introduces it.
 
-- ``runtime``: device choice, seeding and a one-line summary of the machine (Introduction).
+- ``runtime``: device choice, seeding and a one-line summary of the machine; CPU settings and
+  Ctrl-C handling shared by the training loops (Introduction).
+- ``checks``: the argument checks every function and config uses, one message style.
 - ``optim``: from-scratch SGD, Adam and AdamW with L2 or decoupled decay and ``effective_decay``
-  (chapters 1–2); ``param_groups``: which tensors decay, the four rules (chapter 3).
+  (chapters 1–2); ``optim_state``: which optimizer wrote a saved state and whether another may
+  continue it; ``param_groups``: which tensors decay, the four rules (chapter 3).
 - ``muon``, ``lion``, ``adafactor``: the same for Muon, Lion and Adafactor, on the same decay
-  switch, with cautious decay as an option of it; ``schedules``: λ schedules set like the
-  learning rate's (chapter 8).
-- ``model``, ``data``, ``train``: the tiny character-level GPT, its offline corpus and
-  ``train()`` with CPU and GPU presets (chapters 3–4).
+  switch, with cautious decay as an option of it (chapter 8).
+- ``schedules``: the learning-rate multipliers of the training loops, and λ schedules set like
+  the learning rate's (chapter 8).
+- ``model``, ``data``, ``train``, ``history``: the tiny character-level GPT, its offline corpus,
+  ``train()`` with CPU and GPU presets, and the ``History`` it returns (chapters 3–4).
 - ``precomputed``: stored sweeps with the command and configuration hash that made them.
 - ``widgets``: live ipywidgets sliders and their kernel-free twins for the static book.
 - ``plots``: the book's plotting style.

@@ -17,16 +17,15 @@ documentation says so: the paper sets no rule for weight decay).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from numbers import Real
 
 import torch
 
-from helpers.optim import _check_number, _WeightDecayOptimizer
+from helpers.checks import check_real
+from helpers.optim import WeightDecayOptimizer
 
 
-class Adafactor(_WeightDecayOptimizer):
+class Adafactor(WeightDecayOptimizer):
     """Adafactor with decoupled (default), cautious or L2 decay; equal to ``torch.optim.Adafactor``.
 
     Introduced in chapter 8 (Decay with other optimizers). Each step, with t the step count:
@@ -82,16 +81,14 @@ class Adafactor(_WeightDecayOptimizer):
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
-        tau = group["beta2_decay"]
-        if not (isinstance(tau, Real) and math.isfinite(tau) and tau <= 0):
-            raise ValueError(f"beta2_decay must be a finite number <= 0, got {tau!r}")
+        check_real("beta2_decay", group["beta2_decay"], high=0)
         eps = group["eps"]
         if not (isinstance(eps, (tuple, list)) and len(eps) == 2):
-            raise ValueError(f"eps must be a pair (eps1 >= 0 or None, eps2 >= 0), got {eps!r}")
+            raise ValueError(f"eps must be a pair (eps1 ≥ 0 or None, eps2 ≥ 0), got {eps!r}")
         if eps[0] is not None:
-            _check_number("eps[0]", eps[0], 0, "a finite number >= 0 or None")
-        _check_number("eps[1]", eps[1], 0, "a finite number >= 0")
-        _check_number("d", group["d"], 1, "a finite number >= 1")
+            check_real("eps[0]", eps[0], low=0)
+        check_real("eps[1]", eps[1], low=0)
+        check_real("d", group["d"], low=1)
 
     def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
         # torch.optim.Adafactor's single-tensor step, in its order of operations

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from helpers.checks import check_int, check_real
+
 
 def python_docs_text() -> str:
     """The text of every ``pydoc_data.topics`` entry, in sorted key order, blank-line separated."""
@@ -81,10 +83,15 @@ class Vocab:
         return torch.tensor([index[ch] for ch in text], dtype=torch.long)
 
     def decode(self, ids) -> str:
-        """The text for a sequence of ids (a list or a 1-D tensor)."""
+        """The text for a sequence of ids (a list or a 1-D tensor), each in [0, size)."""
         if isinstance(ids, torch.Tensor):
+            if ids.dim() != 1:
+                raise ValueError(f"ids must be one sequence (a 1-D tensor), got {tuple(ids.shape)}")
             ids = ids.tolist()
-        return "".join(self.chars[i] for i in ids)
+        return "".join(
+            self.chars[check_int(f"ids[{i}]", token, low=0, high=self.size - 1)]
+            for i, token in enumerate(ids)
+        )
 
 
 @dataclass(frozen=True)
@@ -102,21 +109,23 @@ class CharData:
         small-data setting in which decay's effect shows); ``None`` keeps all of it."""
         if train_chars is None:
             return self
-        if isinstance(train_chars, bool) or not isinstance(train_chars, int):
-            raise ValueError(f"train_chars must be None or an integer, got {train_chars!r}")
-        if not 2 <= train_chars <= len(self.train):
-            raise ValueError(
-                f"train_chars must be between 2 and {len(self.train)} (the training part), "
-                f"got {train_chars}"
-            )
+        try:
+            train_chars = check_int("train_chars", train_chars, low=2, high=len(self.train))
+        except ValueError as error:
+            raise ValueError(f"{error} (the training part has {len(self.train)})") from None
         return replace(self, train=self.train[:train_chars])
 
 
 def char_data(text: str | None = None, val_fraction: float = 0.1, source: str = "") -> CharData:
     """Encode ``text`` (default: Python's own help topics) and split it once, deterministically:
     the last ``val_fraction`` of the characters is the validation part, the rest is training."""
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+    val_fraction = check_real(
+        "val_fraction", val_fraction, low=0, high=1, low_open=True, high_open=True
+    )
+    if text is not None and not isinstance(text, str):
+        raise ValueError(f"text must be a string or None, got {type(text).__name__}")
+    if not isinstance(source, str):
+        raise ValueError(f"source must be a string, got {source!r}")
     if text is None:
         text = python_docs_text()
         source = source or f"pydoc_data.topics (Python {platform.python_version()})"
@@ -140,6 +149,8 @@ def get_batch(
     """``batch_size`` random windows of ``block_size`` ids and the same windows shifted by one
     (the targets). The windows' start positions come from ``generator``, so a seeded generator
     gives the same batches every run."""
+    batch_size = check_int("batch_size", batch_size, low=1)
+    block_size = check_int("block_size", block_size, low=1)
     if len(ids) < block_size + 1:
         raise ValueError(
             f"the text part has {len(ids)} characters; block_size={block_size} needs at least "

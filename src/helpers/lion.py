@@ -15,10 +15,11 @@ from collections.abc import Iterable
 
 import torch
 
-from helpers.optim import _check_number, _WeightDecayOptimizer
+from helpers.checks import check_betas
+from helpers.optim import WeightDecayOptimizer
 
 
-class Lion(_WeightDecayOptimizer):
+class Lion(WeightDecayOptimizer):
     """Lion with decoupled (default), cautious or L2 weight decay.
 
     Introduced in chapter 8 (Decay with other optimizers). Each step is (Chen et al. 2023,
@@ -61,13 +62,7 @@ class Lion(_WeightDecayOptimizer):
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
-        betas = group["betas"]
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
-        for name, beta in zip(("betas[0]", "betas[1]"), betas, strict=True):
-            _check_number(name, beta, 0, "in [0, 1)")
-            if beta >= 1:
-                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        check_betas("betas", group["betas"])
 
     def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
         beta1, beta2 = group["betas"]

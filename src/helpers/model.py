@@ -19,6 +19,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from helpers.checks import check_bool, check_int, check_real, check_seed
+
 
 class CausalSelfAttention(nn.Module):
     """Multi-head self-attention in which position t sees positions ≤ t only."""
@@ -87,17 +89,19 @@ class GPTConfig:
     bias: bool = True  # biases in Linear layers and LayerNorms (GPT-2 has them)
 
     def __post_init__(self):
-        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer ≥ 1, got {value!r}")
-        if self.n_embd % self.n_head:
+        checked = {
+            name: check_int(name, getattr(self, name), low=1)
+            for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd")
+        }
+        checked["dropout"] = check_real("dropout", self.dropout, low=0, high=1, high_open=True)
+        checked["bias"] = check_bool("bias", self.bias)
+        if checked["n_embd"] % checked["n_head"]:
             raise ValueError(
                 f"n_embd must be a multiple of n_head, got n_embd={self.n_embd}, "
                 f"n_head={self.n_head}"
             )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        for name, value in checked.items():  # plain Python types
+            object.__setattr__(self, name, value)
 
 
 class GPT(nn.Module):
@@ -176,25 +180,30 @@ class GPT(nn.Module):
         The context is cropped to the last ``block_size`` tokens. Runs in eval mode and restores
         the previous mode afterwards.
         """
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int):
-            raise ValueError(f"max_new_tokens must be an integer ≥ 0, got {max_new_tokens!r}")
-        if max_new_tokens < 0:
-            raise ValueError(f"max_new_tokens must be an integer ≥ 0, got {max_new_tokens!r}")
-        if not (temperature >= 0 and math.isfinite(temperature)):
-            raise ValueError(f"temperature must be a finite number ≥ 0, got {temperature!r}")
-        if top_k is not None and not (isinstance(top_k, int) and top_k >= 1):
-            raise ValueError(f"top_k must be None or an integer ≥ 1, got {top_k!r}")
-        if idx.dim() != 2 or idx.size(1) == 0:
-            raise ValueError(f"idx must have shape (batch, time ≥ 1), got {tuple(idx.shape)}")
+        max_new_tokens = check_int("max_new_tokens", max_new_tokens, low=0)
+        temperature = check_real("temperature", temperature, low=0)
+        top_k = None if top_k is None else check_int("top_k", top_k, low=1)
+        if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.size(1) == 0:
+            shape = tuple(idx.shape) if isinstance(idx, torch.Tensor) else type(idx).__name__
+            raise ValueError(f"idx must be a tensor of shape (batch, time ≥ 1), got {shape}")
+        if idx.dtype != torch.long or not ((idx >= 0) & (idx < self.config.vocab_size)).all():
+            raise ValueError(
+                f"idx must be token ids in [0, {self.config.vocab_size}) (int64), got {idx!r:.80}"
+            )
         generator = None
         if seed is not None:
-            generator = torch.Generator(device=idx.device).manual_seed(seed)
+            generator = torch.Generator(device=idx.device).manual_seed(check_seed("seed", seed))
         was_training = self.training
         self.eval()
         try:
             for _ in range(max_new_tokens):
                 logits, _ = self(idx[:, -self.config.block_size :])
                 logits = logits[:, -1, :]
+                if not torch.isfinite(logits).all():
+                    raise ValueError(
+                        "the model's logits are NaN or infinite: its weights have diverged, so "
+                        "it cannot be sampled; train it again with a smaller lr"
+                    )
                 if temperature == 0:
                     next_id = logits.argmax(dim=-1, keepdim=True)
                 else:

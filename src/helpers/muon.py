@@ -12,7 +12,7 @@ singular values by (roughly) one: where Adam makes every coordinate's step about
 every direction's step about η. It is an optimizer for 2-D hidden-layer matrices only;
 embeddings, the head, gains and biases go to AdamW (Moonlight, nanochat, modded-nanogpt).
 
-Weight decay enters through :meth:`helpers.optim._WeightDecayOptimizer._weight_decay`, the same
+Weight decay enters through :meth:`helpers.optim.WeightDecayOptimizer._weight_decay`, the same
 switch as SGD, Adam and AdamW: by default decoupled, θ ← (1 − η_t·λ)·θ_{t−1}, as in
 ``torch.optim.Muon`` (whose default λ is 0.1) and in Moonlight's W ← W − η(0.2·O·√max(A,B) + λW)
 (Liu et al. 2025, arXiv:2502.16982, §2.2).
@@ -26,7 +26,8 @@ from numbers import Real
 
 import torch
 
-from helpers.optim import _check_number, _WeightDecayOptimizer
+from helpers.checks import check_bool, check_int, check_real
+from helpers.optim import WeightDecayOptimizer
 
 # Jordan's quintic Newton–Schulz coefficients and step count, the defaults of torch.optim.Muon
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
@@ -90,7 +91,7 @@ def update_scale(shape: torch.Size, adjust_lr_fn: str | None) -> float:
     return math.sqrt(max(1, rows / cols))
 
 
-class Muon(_WeightDecayOptimizer):
+class Muon(WeightDecayOptimizer):
     """Muon with decoupled (default), cautious or L2 weight decay; equal to ``torch.optim.Muon``.
 
     Introduced in chapter 8 (Decay with other optimizers). Per 2-D parameter, each step is
@@ -159,11 +160,8 @@ class Muon(_WeightDecayOptimizer):
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
-        _check_number("momentum", group["momentum"], 0, "in [0, 1)")
-        if group["momentum"] >= 1:
-            raise ValueError(f"momentum must be in [0, 1), got {group['momentum']!r}")
-        if not isinstance(group["nesterov"], bool):
-            raise ValueError(f"nesterov must be True or False, got {group['nesterov']!r}")
+        check_real("momentum", group["momentum"], low=0, high=1, high_open=True)
+        check_bool("nesterov", group["nesterov"])
         coefficients = group["ns_coefficients"]
         if not (
             isinstance(coefficients, (tuple, list))
@@ -173,10 +171,8 @@ class Muon(_WeightDecayOptimizer):
             raise ValueError(
                 f"ns_coefficients must be three finite numbers (a, b, c), got {coefficients!r}"
             )
-        _check_number("eps", group["eps"], 0, "a finite number > 0", low_open=True)
-        steps = group["ns_steps"]
-        if not (isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= 99):
-            raise ValueError(f"ns_steps must be an integer in [1, 99], got {steps!r}")
+        check_real("eps", group["eps"], low=0, low_open=True)
+        check_int("ns_steps", group["ns_steps"], low=1, high=99)
         if group["adjust_lr_fn"] not in (None, *ADJUST_LR_FNS):
             raise ValueError(
                 f"adjust_lr_fn must be one of {ADJUST_LR_FNS} or None, "

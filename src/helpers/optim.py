@@ -19,7 +19,7 @@ The one idea: weight decay can enter an optimizer in two places.
   in sign, 𝕀(u_t⊙θ_{t−1} ≥ 0), ties (u_t = 0 or θ = 0) included: Chen et al. 2025, "Cautious
   Weight Decay", arXiv:2510.12402, Algorithm 1 (chapter 8, Decay with other optimizers).
 
-Both go through :meth:`_WeightDecayOptimizer._weight_decay`, the single switch, which every
+Both go through :meth:`WeightDecayOptimizer._weight_decay`, the single switch, which every
 optimizer calls at the two places where decay can enter: before its state sees g_t (L2) and
 just before θ moves by its update u_t (decoupled). :mod:`helpers.muon`, :mod:`helpers.lion` and
 :mod:`helpers.adafactor` use the same switch.
@@ -31,28 +31,22 @@ Which tensors decay (the param groups) is :mod:`helpers.param_groups`, chapter 3
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from numbers import Real
 
 import torch
 
-
-def _check_number(name: str, value, low: float, allowed: str, low_open: bool = False) -> None:
-    """Raise ValueError naming ``name`` and its allowed range unless ``value`` lies in it."""
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low)
-    if not ok:
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+from helpers.checks import check_betas, check_bool, check_real
+from helpers.optim_state import WRITER, optimizer_name, state_for
 
 
-class _WeightDecayOptimizer(torch.optim.Optimizer):
+class WeightDecayOptimizer(torch.optim.Optimizer):
     """What SGD and Adam share: argument checks and the one switch between L2 and decoupled decay.
 
     Each group remembers ``lr_0``, its learning rate when it was added, so that with
     ``independent=True`` the schedule multiplier s_t = η_t/η_0 is known even without a scheduler
     (a scheduler's ``initial_lr`` takes precedence), and ``last_lr``, the η_t of its last step,
-    which :func:`effective_decay` reports.
+    which :func:`effective_decay` reports. Complex parameters are refused: the updates are
+    written for real numbers (``torch.optim`` views a complex tensor as pairs of reals instead).
     """
 
     def __init__(
@@ -75,14 +69,38 @@ class _WeightDecayOptimizer(torch.optim.Optimizer):
     def add_param_group(self, param_group: dict) -> None:
         self._check_group({**self.defaults, **param_group})
         super().add_param_group(param_group)
-        self.param_groups[-1].setdefault("lr_0", self.param_groups[-1]["lr"])
+        added = self.param_groups[-1]
+        if any(torch.is_complex(p) for p in added["params"]):
+            self.param_groups.pop()
+            raise ValueError(
+                f"params must be real tensors: {type(self).__name__} is written for real "
+                "numbers (for complex ones Adam's v_t must hold |g|², not g²); optimise "
+                "torch.view_as_real(p) instead, or use torch.optim"
+            )
+        added.setdefault("lr_0", added["lr"])
+
+    def state_dict(self) -> dict:
+        """PyTorch's state dict, with the name of the optimizer that wrote it."""
+        return {**super().state_dict(), WRITER: optimizer_name(self)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state this optimizer can continue, after checking its hyperparameters.
+
+        Its own class's state loads as it is, and ``torch.optim``'s Adam, AdamW and SGD state
+        is converted for the book's class of the same name (see :mod:`helpers.optim_state`);
+        any other optimizer's state is refused with a ValueError naming the optimizer that
+        wrote it, and so is a loaded value out of range (``lr=-5``), before anything changes.
+        """
+        state_dict = state_for(self, state_dict)
+        for group in state_dict["param_groups"]:
+            self._check_group(group)
+        super().load_state_dict(state_dict)
 
     def _check_group(self, group: dict) -> None:
-        _check_number("lr", group["lr"], 0, "a finite number > 0", low_open=True)
-        _check_number("weight_decay", group["weight_decay"], 0, "a finite number >= 0")
+        check_real("lr", group["lr"], low=0, low_open=True)
+        check_real("weight_decay", group["weight_decay"], low=0)
         for flag in ("decoupled", "independent", "cautious"):
-            if not isinstance(group[flag], bool):
-                raise ValueError(f"{flag} must be True or False, got {group[flag]!r}")
+            check_bool(flag, group[flag])
         if group["independent"] and not group["decoupled"]:
             raise ValueError(
                 "independent=True needs decoupled=True: the lr-independent shrink s_t·λ is a "
@@ -163,7 +181,7 @@ class _WeightDecayOptimizer(torch.optim.Optimizer):
         return lr * group["weight_decay"]
 
 
-class SGD(_WeightDecayOptimizer):
+class SGD(WeightDecayOptimizer):
     """Stochastic gradient descent with momentum and L2 or decoupled weight decay.
 
     Introduced in chapter 1 (The L2 penalty, derived).
@@ -200,7 +218,7 @@ class SGD(_WeightDecayOptimizer):
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
-        _check_number("momentum", group["momentum"], 0, "a finite number >= 0")
+        check_real("momentum", group["momentum"], low=0)
 
     def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
         # PyTorch's single-tensor SGD, in its order of operations
@@ -222,7 +240,7 @@ class SGD(_WeightDecayOptimizer):
         param.add_(grad, alpha=-group["lr"])
 
 
-class Adam(_WeightDecayOptimizer):
+class Adam(WeightDecayOptimizer):
     """Adam with L2 (``decoupled=False``) or decoupled (``decoupled=True``) weight decay.
 
     Introduced in chapter 2 (L2 inside Adam is not weight decay).
@@ -262,14 +280,8 @@ class Adam(_WeightDecayOptimizer):
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
-        _check_number("eps", group["eps"], 0, "a finite number >= 0")
-        betas = group["betas"]
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1), got {betas!r}")
-        for name, beta in zip(("betas[0]", "betas[1]"), betas, strict=True):
-            _check_number(name, beta, 0, "in [0, 1)")
-            if beta >= 1:
-                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        check_real("eps", group["eps"], low=0)
+        check_betas("betas", group["betas"])
 
     def _step_param(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
         # PyTorch's single-tensor Adam, in its order of operations, so the two agree to rounding

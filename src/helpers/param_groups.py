@@ -14,7 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from helpers.optim import _check_number
+from helpers.checks import check_choice, check_real
 
 RULES = ("nanogpt", "mingpt", "olmo2", "all")
 
@@ -64,9 +64,10 @@ def param_groups(model: nn.Module, weight_decay: float, rule: str = "nanogpt") -
     the same in every run (``load_state_dict`` matches state by position). Tied tensors appear
     once, under their first name; parameters with ``requires_grad=False`` are left out.
     """
-    _check_number("weight_decay", weight_decay, 0, "a finite number >= 0")
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}; got {rule!r}")
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    weight_decay = check_real("weight_decay", weight_decay, low=0)
+    check_choice("rule", rule, RULES)
     linear, embedding = _linear_weights(model), _embedding_weights(model)
     decay = {"name": "decay", "params": [], "param_names": [], "weight_decay": weight_decay}
     no_decay = {"name": "no_decay", "params": [], "param_names": [], "weight_decay": 0.0}

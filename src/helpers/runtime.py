@@ -1,4 +1,9 @@
-"""Device, seed and machine summary: the three lines at the top of every chapter.
+"""Device, seed and machine summary, and what the training loops share about the machine.
+
+:func:`get_device`, :func:`set_seed` and :func:`runtime_summary` are the three lines at the top
+of every chapter. :func:`cpu_threads` and :func:`flush_denormals` set torch's CPU for one run and
+restore the caller's settings; :func:`interrupts_held` keeps Ctrl-C (the notebook's stop button)
+from cutting a piece of bookkeeping in half.
 
 Introduced in the Introduction ("How to run this book").
 """
@@ -8,9 +13,14 @@ from __future__ import annotations
 import os
 import platform
 import random
+import signal
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 import torch
+
+from helpers.checks import check_int, check_seed
 
 # Devices in the order `get_device("auto")` tries them.
 DEVICES = ("cuda", "mps", "cpu")
@@ -47,11 +57,10 @@ def get_device(device: str | torch.device | None = "auto") -> torch.device:
 
 def set_seed(seed: int) -> None:
     """Seed Python's ``random``, NumPy and torch (CPU and every GPU) with one integer."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
-    torch.manual_seed(int(seed))
+    seed = check_seed("seed", seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def runtime_summary(device: str | torch.device | None = "auto") -> str:
@@ -66,3 +75,62 @@ def runtime_summary(device: str | torch.device | None = "auto") -> str:
         f"numpy {np.__version__} · {name} · "
         f"{threads} thread{'s' if threads != 1 else ''} of {os.cpu_count()} cores"
     )
+
+
+@contextmanager
+def cpu_threads(num_threads: int | None):
+    """torch's CPU threads set to ``num_threads`` for a block (``None``: left as they are)."""
+    before = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(check_int("num_threads", num_threads, low=1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def flushing_denormals() -> bool:
+    """Whether this thread flushes subnormal floats (below 1.2e-38 in float32) to zero."""
+    return float(torch.tensor([1e-38]) / 100) == 0
+
+
+@contextmanager
+def flush_denormals():
+    """Subnormal floats flushed to zero for a block; the caller's setting restored after.
+
+    x86 CPUs compute with subnormals very slowly; where the CPU cannot flush them (PyTorch's
+    ``set_flush_denormal`` returns False) nothing changes.
+    """
+    before = flushing_denormals()
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(before)
+
+
+@contextmanager
+def interrupts_held(deliver: bool = True):
+    """Hold Ctrl-C (SIGINT) while a block runs, so that it is never cut in half.
+
+    Yields a list that records each SIGINT held. At the end of the block the handler is
+    restored and, with ``deliver``, a held SIGINT is handed to it (by default: a
+    ``KeyboardInterrupt`` raised there); ``deliver=False`` leaves that to the caller, who reads the
+    list. Python delivers SIGINT to the main thread only, so elsewhere this holds nothing.
+    """
+    held: list[int] = []
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if on_main else None
+    if previous is None:  # not the main thread, or a handler Python did not install
+        yield held
+        return
+    signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held and deliver:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)

@@ -1,5 +1,10 @@
-"""Schedules on λ: λ_t = λ·r_t, set by a scheduler the way ``LambdaLR`` sets η_t = η_0·s_t.
+"""Schedules: the learning-rate multipliers s_t of the book's training loops, and schedules on λ.
 
+The multipliers s_t = η_t/η_0 go to ``torch.optim.lr_scheduler.LambdaLR``: :func:`warmup` for
+chapter 5's grokking runs, :func:`cosine` for chapter 2's grid, :func:`lr_multiplier` (warmup,
+then constant or cosine to a floor) for chapter 4's tiny GPT.
+
+Schedules on λ: λ_t = λ·r_t, set by a scheduler the way ``LambdaLR`` sets η_t = η_0·s_t.
 Introduced in chapter 8 (Decay with other optimizers). Recent recipes schedule weight decay
 as well as the learning rate: nanochat lets λ fall to zero over the run, linearly (commit
 2c4473d, January 2026) and later along a cosine (commit 6ed7d1d, March 2026), and PaLM used
@@ -17,11 +22,44 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from numbers import Real
 
 import torch
 
-from helpers.optim import _check_number
+from helpers.checks import check_int, check_real
+
+
+def warmup(step: int, warmup_steps: int) -> float:
+    """s_t = min(1, (t + 1)/W): linear from 1/W at the first step to 1 at step W − 1 (1 if W = 0).
+
+    Introduced in chapter 4 (train a tiny GPT); chapter 5's grokking runs use it alone.
+    """
+    if warmup_steps == 0:
+        return 1.0
+    return min(1.0, (step + 1) / warmup_steps)
+
+
+def cosine(step: int, steps: int) -> float:
+    """s_t = ½(1 + cos(π·t/T)): from 1 at the first step towards 0 at the last (chapter 2)."""
+    return 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def lr_multiplier(step: int, config) -> float:
+    """s_t of the tiny GPT (chapter 4) for the step with index ``step`` (0-based).
+
+    ``config`` is a :class:`helpers.train.TrainConfig`: :func:`warmup` over its
+    ``warmup_steps``, then ``schedule="constant"`` (s_t = 1) or ``"cosine"``, which falls from 1
+    to ``min_lr_ratio`` at the last step.
+    """
+    step = check_int("step", step, low=0)
+    if step < config.warmup_steps:
+        return warmup(step, config.warmup_steps)
+    if config.schedule == "constant":
+        return 1.0
+    decay_steps = max(1, config.steps - 1 - config.warmup_steps)
+    progress = min(1.0, (step - config.warmup_steps) / decay_steps)
+    r = config.min_lr_ratio
+    # s_t = r + (1 − r)·½(1 + cos(π·progress)), progress from 0 after warmup to 1 at the end
+    return r + (1 - r) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 class WeightDecayLambda:
@@ -69,14 +107,8 @@ class WeightDecayLambda:
         for i, (group, multiplier) in enumerate(
             zip(self.optimizer.param_groups, self.multipliers, strict=True)
         ):
-            r = multiplier(self.last_step)
-            if not (
-                isinstance(r, Real) and not isinstance(r, bool) and math.isfinite(r) and r >= 0
-            ):
-                raise ValueError(
-                    f"multiplier({self.last_step}) of group {i} must be a finite number >= 0, "
-                    f"got {r!r}"
-                )
+            name = f"multiplier({self.last_step}) of group {i}"
+            r = check_real(name, multiplier(self.last_step), low=0)
             # λ: the group's weight_decay the first time this scheduler sees it
             group.setdefault("initial_weight_decay", group["weight_decay"])
             # λ_t = λ·r_t
@@ -93,18 +125,13 @@ class WeightDecayLambda:
         self.last_step = state["last_step"]
 
 
-def _check_steps(steps) -> None:
-    if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-
-
 def linear_to_zero(steps: int) -> Callable[[int], float]:
     """r_t = max(0, 1 − t/T): nanochat's first λ schedule (commit 2c4473d, scripts/base_train.py).
 
     Introduced in chapter 8 (Decay with other optimizers). As in nanochat, r is 1/T at the
     last step (t = T − 1) and reaches 0 at t = T; it stays 0 after.
     """
-    _check_steps(steps)
+    steps = check_int("steps", steps, low=1)
 
     def multiplier(t: int) -> float:
         # 1 − t/T, floored at 0
@@ -118,7 +145,7 @@ def cosine_to_zero(steps: int) -> Callable[[int], float]:
 
     Introduced in chapter 8 (Decay with other optimizers). r is 1 at t = 0 and 0 from t = T on.
     """
-    _check_steps(steps)
+    steps = check_int("steps", steps, low=1)
 
     def multiplier(t: int) -> float:
         # ½·(1 + cos(π·t/T)), held at 0 from t = T on
@@ -148,7 +175,7 @@ def lr_squared(
 
     Returns r_t = 0 where η_t = 0.
     """
-    _check_number("lr", lr, 0, "a finite number > 0", low_open=True)
+    lr = check_real("lr", lr, low=0, low_open=True)
     schedule = lr_multiplier if lr_multiplier is not None else (lambda t: 1.0)
 
     def multiplier(t: int) -> float:

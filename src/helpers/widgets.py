@@ -24,6 +24,8 @@ from IPython.display import HTML
 from matplotlib.figure import Figure
 from PIL import Image
 
+from helpers.checks import check_choice, check_real, check_tuple
+
 _ids = itertools.count()
 
 
@@ -57,13 +59,10 @@ def selection_slider(
     ``continuous_update=False``: the callback runs once when the handle is released, never once
     per pixel dragged, so slow redraws cannot pile up.
     """
-    values = list(values)
-    if not values:
-        raise ValueError("values must be a non-empty list")
-    if value is None:
-        value = values[len(values) // 2]
-    if value not in values:
-        raise ValueError(f"value must be one of values {values}, got {value!r}")
+    values = list(check_tuple("values", values, check_real))
+    value = values[len(values) // 2] if value is None else check_choice("value", value, values)
+    if not isinstance(label, str):
+        raise ValueError(f"label must be a string, got {label!r}")
     return widgets.SelectionSlider(
         options=[(format_value(v), v) for v in values],
         value=value,

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from helpers.checks import check_int, check_real, check_seed
+
 
 @dataclass(frozen=True)
 class RidgeConfig:
@@ -32,6 +34,17 @@ class RidgeConfig:
     degree: int = 14  # polynomial degree; the model has degree + 1 coefficients
     noise: float = 0.25  # standard deviation σ of the Gaussian noise on every target
     seed: int = 0  # one seed fixes the inputs, the noise and so the train/validation split
+
+    def __post_init__(self):
+        checked = dict(
+            n_train=check_int("n_train", self.n_train, low=2),
+            n_val=check_int("n_val", self.n_val, low=1),
+            degree=check_int("degree", self.degree, low=0),
+            noise=check_real("noise", self.noise, low=0),
+            seed=check_seed("seed", self.seed),
+        )
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)
@@ -52,21 +65,9 @@ def true_function(x: np.ndarray) -> np.ndarray:
     return np.sin(np.pi * x)
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def check_lambda(lam: float, name: str = "lam") -> float:
     """λ as a float, or a ValueError naming the argument and the allowed range [0, ∞)."""
-    try:
-        value = float(lam)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} (λ) must be a finite number >= 0, got {lam!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} (λ) must be a finite number >= 0, got {lam!r}")
-    return value
+    return check_real(name, lam, low=0)
 
 
 def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
@@ -77,7 +78,7 @@ def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
     condition number of X is about 10⁶, which :func:`ridge_svd` and :func:`ridge_lstsq` handle
     to about 10⁻¹⁰ and the normal equations of :func:`ridge_closed_form` to about 10⁻⁶ at λ = 0.
     """
-    degree = _check_int("degree", degree, 0)
+    degree = check_int("degree", degree, low=0)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1 or not np.all(np.abs(x) <= 1):
         raise ValueError("x must be a 1-D array of values in [-1, 1]")
@@ -86,12 +87,10 @@ def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
 
 def make_data(config: RidgeConfig = RidgeConfig()) -> RidgeData:
     """The chapter's data: a jittered grid of training inputs, uniform validation inputs."""
-    n_train = _check_int("n_train", config.n_train, 2)
-    n_val = _check_int("n_val", config.n_val, 1)
-    _check_int("degree", config.degree, 0)
-    if not (math.isfinite(config.noise) and config.noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {config.noise!r}")
-    rng = np.random.default_rng(_check_int("seed", config.seed, 0))
+    if not isinstance(config, RidgeConfig):
+        raise ValueError(f"config must be a RidgeConfig, got {config!r}")
+    n_train, n_val = config.n_train, config.n_val
+    rng = np.random.default_rng(config.seed)
     # A grid with each point moved by up to half a spacing: no large gaps, no duplicates.
     spacing = 2 / (n_train - 1)
     grid = np.linspace(-1, 1, n_train) + rng.uniform(-0.5, 0.5, n_train) * spacing
@@ -167,7 +166,7 @@ def ridge_lstsq(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
 def shrinkage_factors(d: np.ndarray, lam: float, n: int) -> np.ndarray:
     """d_j²/(d_j² + Nλ): how much ridge keeps of the fit along singular direction j of X."""
     lam = check_lambda(lam)
-    n = _check_int("n", n, 1)
+    n = check_int("n", n, low=1)
     d = np.asarray(d, dtype=np.float64)
     return d**2 / (d**2 + n * lam)
 
@@ -193,9 +192,8 @@ def gradient_descent(
     If the weights stop being finite (lr too large) it warns and returns the steps so far.
     """
     _, p, lam = _check_problem(X, y, lam)
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr (η) must be a finite number > 0, got {lr!r}")
-    steps = _check_int("steps", steps, 0)
+    lr = check_real("lr", lr, low=0, low_open=True)
+    steps = check_int("steps", steps, low=0)
     w = np.zeros(p) if w0 is None else np.array(w0, dtype=np.float64)
     path = [w]
     for t in range(steps):
@@ -228,7 +226,7 @@ def torch_trajectory(
     The penalty goes through autograd; an optimizer's own ``weight_decay`` is its business.
     """
     _, p, penalty = _check_problem(X, y, penalty, "penalty")
-    steps = _check_int("steps", steps, 0)
+    steps = check_int("steps", steps, low=0)
     Xt, yt = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     start = np.zeros(p) if w0 is None else np.asarray(w0, dtype=np.float64)
     w = torch.tensor(start, dtype=torch.float64, requires_grad=True)

@@ -29,7 +29,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers import optim, precomputed
-from helpers.param_groups import param_groups
+from helpers.checks import (
+    check_choice,
+    check_int,
+    check_real,
+    check_seed,
+    check_tuple,
+)
+from helpers.param_groups import RULES, param_groups
+from helpers.schedules import cosine
 
 NAME = "grid_adam_l2_vs_adamw"  # the stored file: helpers/data/<NAME>.json
 COMMAND = "python scripts/grid_adam_l2_vs_adamw.py"
@@ -62,6 +70,29 @@ class GridConfig:
     lambdas_independent: tuple[float, ...] = (0.0, *_half_decades(-6, 0))
     threads: int = 1  # torch.set_num_threads while computing (results depend on it at rounding)
 
+    def __post_init__(self):
+        positive = dict(check=check_real, low=0, low_open=True)
+        checked = dict(
+            features=check_int("features", self.features, low=1),
+            classes=check_int("classes", self.classes, low=2),
+            train_points=check_int("train_points", self.train_points, low=1),
+            val_points=check_int("val_points", self.val_points, low=1),
+            label_noise=check_real("label_noise", self.label_noise, low=0, high=1),
+            hidden=check_int("hidden", self.hidden, low=1),
+            steps=check_int("steps", self.steps, low=1),
+            data_seed=check_seed("data_seed", self.data_seed),
+            init_seeds=check_tuple("init_seeds", self.init_seeds, check_seed),
+            decay_rule=check_choice("decay_rule", self.decay_rule, RULES),
+            lrs=check_tuple("lrs", self.lrs, **positive),
+            lambdas=check_tuple("lambdas", self.lambdas, check_real, low=0),
+            lambdas_independent=check_tuple(
+                "lambdas_independent", self.lambdas_independent, check_real, low=0
+            ),
+            threads=check_int("threads", self.threads, low=1),
+        )
+        for name, value in checked.items():  # plain Python types: asdict() is JSON-ready
+            object.__setattr__(self, name, value)
+
 
 OPTIMIZERS = ("adam_l2", "adamw", "adamw_independent")
 LABELS = {
@@ -78,8 +109,7 @@ def lambdas_of(config: GridConfig, name: str) -> tuple[float, ...]:
 
 
 def _check_name(name: str) -> None:
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
+    check_choice("optimizer", name, OPTIMIZERS)
 
 
 class GridData(NamedTuple):
@@ -104,7 +134,7 @@ def make_data(config: GridConfig = GridConfig()) -> GridData:
 
 def make_model(config: GridConfig, seed: int) -> nn.Sequential:
     """d → hidden → hidden → k, ReLU, float64, initialised from ``seed``."""
-    torch.manual_seed(seed)
+    torch.manual_seed(check_seed("seed", seed))
     d, h, k = config.features, config.hidden, config.classes
     model = nn.Sequential(nn.Linear(d, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, k))
     return model.double()
@@ -116,11 +146,6 @@ def make_optimizer(name: str, groups: list[dict], lr: float) -> optim.Adam:
     if name == "adam_l2":
         return optim.Adam(groups, lr=lr)
     return optim.AdamW(groups, lr=lr, independent=name == "adamw_independent")
-
-
-def cosine(step: int, steps: int) -> float:
-    """s_t = ½(1 + cos(π·t/T)): from 1 at the first step down towards 0 at the last."""
-    return 0.5 * (1 + math.cos(math.pi * step / steps))
 
 
 class Run(NamedTuple):
@@ -144,7 +169,10 @@ def train(
     histogram of effective decay. A run whose training loss stops being finite stops there and
     reports nan losses (PyTorch's AdamW diverges when η·λ > 2: the shrink 1 − η·λ flips sign).
     """
-    total = config.steps if steps is None else steps
+    total = config.steps if steps is None else check_int("steps", steps, low=1, high=config.steps)
+    _check_name(name)
+    lr = check_real("lr", lr, low=0, low_open=True)
+    lam = check_real("lam", lam, low=0)
     model = make_model(config, seed)
     groups = param_groups(model, lam, rule=config.decay_rule)
     optimizer = make_optimizer(name, groups, lr)
@@ -247,6 +275,11 @@ def best_cell(grid: Grid, positive: bool = False) -> Best:
     losses = np.where(np.isnan(grid.mean_val), np.inf, grid.mean_val)
     if positive:
         losses = np.where(grid.lambdas[None, :] > 0, losses, np.inf)
+    if not np.isfinite(losses).any():
+        raise ValueError(
+            f"{grid.name}: no cell{' with λ > 0' if positive else ''} has a finite validation "
+            "loss (every run diverged), so there is no best cell"
+        )
     i, j = np.unravel_index(np.argmin(losses), losses.shape)
     return Best(float(grid.lrs[i]), float(grid.lambdas[j]), float(losses[i, j]))
 

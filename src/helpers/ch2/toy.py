@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from helpers.optim import _check_number
+from helpers.checks import check_betas, check_bool, check_int, check_real, check_tuple
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,22 @@ class ToyConfig:
     betas: tuple[float, float] = (0.9, 0.999)  # β1, β2
     eps: float = 1e-8  # ε
 
+    def __post_init__(self):
+        pair = dict(check=check_real, length=2)
+        checked = dict(
+            # h_i > 0: with h_i ≤ 0 the loss has no minimiser to move
+            curvatures=check_tuple("curvatures", self.curvatures, **pair, low=0, low_open=True),
+            target=check_tuple("target", self.target, **pair),
+            start=check_tuple("start", self.start, **pair),
+            lr=check_real("lr", self.lr, low=0, low_open=True),
+            weight_decay=check_real("weight_decay", self.weight_decay, low=0),
+            steps=check_int("steps", self.steps, low=1),
+            betas=check_betas("betas", self.betas),
+            eps=check_real("eps", self.eps, low=0),
+        )
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
 
 def gradient(config: ToyConfig, w: np.ndarray) -> np.ndarray:
     """∇f(w) = h ⊙ (w − c)."""
@@ -47,16 +63,9 @@ def gradient(config: ToyConfig, w: np.ndarray) -> np.ndarray:
 
 def ridge_optimum(config: ToyConfig, lam: float) -> np.ndarray:
     """The minimiser of f(w) + (λ/2)·‖w‖²: w_i = h_i·c_i/(h_i + λ), where Adam + L2 converges."""
-    _check_number("lam", lam, 0, "a finite number >= 0")
+    lam = check_real("lam", lam, low=0)
     h, c = np.asarray(config.curvatures), np.asarray(config.target)
     return h * c / (h + lam)
-
-
-def _check_run(lr: float, lam: float, steps: int) -> None:
-    _check_number("lr", lr, 0, "a finite number > 0", low_open=True)
-    _check_number("lam", lam, 0, "a finite number >= 0")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
 
 
 def adam_paths(
@@ -74,10 +83,10 @@ def adam_paths(
     redraw needs both); a run's switches are exactly 0 or 1, so each row is bit-for-bit the
     run it would be alone.
     """
-    lr = config.lr if lr is None else lr
-    lam = config.weight_decay if lam is None else lam
-    steps = config.steps if steps is None else steps
-    _check_run(lr, lam, steps)
+    lr = config.lr if lr is None else check_real("lr", lr, low=0, low_open=True)
+    lam = config.weight_decay if lam is None else check_real("lam", lam, low=0)
+    steps = config.steps if steps is None else check_int("steps", steps, low=1)
+    decoupled = check_tuple("decoupled", decoupled, check_bool)
     beta1, beta2 = config.betas
     h, c = np.asarray(config.curvatures, dtype=np.float64), np.asarray(config.target, np.float64)
     shrink = np.array([[1 - lr * lam if d else 1.0] for d in decoupled])  # 1 − η·λ, or 1
@@ -119,7 +128,7 @@ def torch_path(
 
     For the checks that :func:`adam_path` is ``helpers.optim`` (and ``torch.optim``) rewritten.
     """
-    steps = config.steps if steps is None else steps
+    steps = config.steps if steps is None else check_int("steps", steps, low=1)
     h = torch.tensor(config.curvatures, dtype=torch.float64)
     c = torch.tensor(config.target, dtype=torch.float64)
     w = torch.tensor(config.start, dtype=torch.float64, requires_grad=True)

@@ -32,7 +32,9 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from helpers import precomputed
+from helpers import optim_state, precomputed
+from helpers.checks import check_choice
+from helpers.optim import WeightDecayOptimizer
 from helpers.param_groups import RULES
 from helpers.train import CPU_PRESET, TrainConfig, train
 
@@ -94,6 +96,8 @@ def run_point(
     """
     callback = None if stop_after is None else (lambda step, _history: step >= stop_after)
     history = train(train_config, rule=rule, weight_decay=lam, track=TRACK, callback=callback)
+    if history.stopped == "interrupted":  # Ctrl-C: stop the sweep, keep nothing of this run
+        raise KeyboardInterrupt(history.message)
     if history.stopped not in ("finished", "callback"):
         raise RuntimeError(f"{point_key(rule, lam)}: {history.message}")
     return {
@@ -126,7 +130,12 @@ def curves(results: dict[str, dict], rule: str, lam: float) -> dict[str, list[fl
     The RMS gain is √(Σ‖g‖²/count) over every LayerNorm gain g; it is 1 at initialisation,
     when every gain is 1.
     """
-    run = results[point_key(rule, lam)]
+    rule = check_choice("rule", rule, RULES)
+    key = point_key(rule, lam)
+    if key not in results:
+        stored = sorted({0.0} | {float(k.split("λ=")[1]) for k in results})
+        check_choice("lam", lam, stored)  # names the stored λ
+    run = results[key]
     gains = [run["norms"][name] for name in run["norms"] if ".ln_" in name]
     count = SWEEP_TRAIN.n_embd * len(gains)  # every gain has n_embd entries
     return {
@@ -194,14 +203,16 @@ def norms_figure(results: dict[str, dict], lambdas: Sequence[float], value: floa
 
 
 def load_state_dict_checked(optimizer: torch.optim.Optimizer, state_dict: dict) -> None:
-    """``optimizer.load_state_dict(state_dict)``, after checking that names and shapes line up.
+    """``optimizer.load_state_dict(state_dict)``, after checking that it fits this optimizer.
 
     PyTorch pairs the saved state with the optimizer's parameters by position and checks only
     the group sizes. Here every group must carry ``param_names`` (as
     :func:`helpers.param_groups.param_groups` makes them), the saved names must equal the
-    optimizer's,
-    in order, and each saved moment must have its parameter's shape; otherwise ``ValueError``
-    names the first mismatch and nothing is loaded.
+    optimizer's, in order, and each saved moment must have its parameter's shape. The state must
+    also come from an optimizer that can continue it (:mod:`helpers.optim_state`): the same
+    ``torch.optim`` class, or for the book's optimizers their own class or ``torch.optim``'s of
+    the same name; and its hyperparameters must be in range (a saved ``lr=-5`` is refused).
+    Otherwise ``ValueError`` names the first mismatch and nothing is loaded.
     """
     saved_groups, groups = state_dict["param_groups"], optimizer.param_groups
     if len(saved_groups) != len(groups):
@@ -209,24 +220,7 @@ def load_state_dict_checked(optimizer: torch.optim.Optimizer, state_dict: dict) 
             f"state_dict has {len(saved_groups)} param groups, the optimizer {len(groups)}"
         )
     for i, (saved, group) in enumerate(zip(saved_groups, groups, strict=True)):
-        if "param_names" not in saved or "param_names" not in group:
-            raise ValueError(
-                f"param group {i} has no param_names to check; build the groups with "
-                "helpers.param_groups.param_groups or named_parameters()"
-            )
-        old_names, new_names = list(saved["param_names"]), list(group["param_names"])
-        if old_names != new_names:
-            pairs = zip(old_names, new_names, strict=False)
-            position = next(
-                (j for j, (old, new) in enumerate(pairs) if old != new),
-                min(len(old_names), len(new_names)),
-            )
-            old = old_names[position] if position < len(old_names) else "nothing"
-            new = new_names[position] if position < len(new_names) else "nothing"
-            raise ValueError(
-                f"param group {i}, position {position}: the state was saved for {old!r}, "
-                f"the optimizer holds {new!r} there"
-            )
+        _check_names(i, saved, group)
         for param_id, name, param in zip(
             saved["params"], group["param_names"], group["params"], strict=True
         ):
@@ -236,4 +230,30 @@ def load_state_dict_checked(optimizer: torch.optim.Optimizer, state_dict: dict) 
                         f"{name}: saved {key} has shape {tuple(value.shape)}, the parameter "
                         f"{tuple(param.shape)}"
                     )
+    if isinstance(optimizer, WeightDecayOptimizer):
+        optimizer.load_state_dict(state_dict)  # converts torch.optim's state, or refuses it
+        return
+    optim_state.check_for_torch(optimizer, state_dict)
     optimizer.load_state_dict(state_dict)
+
+
+def _check_names(i: int, saved: dict, group: dict) -> None:
+    """The saved group ``i`` holds the same parameter names as the optimizer's, in order."""
+    if "param_names" not in saved or "param_names" not in group:
+        raise ValueError(
+            f"param group {i} has no param_names to check; build the groups with "
+            "helpers.param_groups.param_groups or named_parameters()"
+        )
+    old_names, new_names = list(saved["param_names"]), list(group["param_names"])
+    if old_names != new_names:
+        pairs = zip(old_names, new_names, strict=False)
+        position = next(
+            (j for j, (old, new) in enumerate(pairs) if old != new),
+            min(len(old_names), len(new_names)),
+        )
+        old = old_names[position] if position < len(old_names) else "nothing"
+        new = new_names[position] if position < len(new_names) else "nothing"
+        raise ValueError(
+            f"param group {i}, position {position}: the state was saved for {old!r}, "
+            f"the optimizer holds {new!r} there"
+        )

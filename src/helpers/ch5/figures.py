@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from helpers.checks import check_choice
 from helpers.plots import lambda_colors
 from helpers.widgets import format_value
 
@@ -77,6 +78,7 @@ def sweep_figure(sweep: dict[float, dict], lr: float):
     ax_time.legend(loc="lower left", fontsize=8)
 
     def update(lam: float) -> None:
+        lam = check_choice("lam", lam, lambdas)  # the stored λ only
         run, colour = sweep[lam], colours[lam]
         history, grok_step = run["history"], run["grok_step"]
         ax_acc.clear()

@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
+from helpers.checks import check_betas, check_bool, check_int, check_real, check_seed
+from helpers.history import norm
 from helpers.precomputed import load_results
-from helpers.runtime import get_device, set_seed
+from helpers.runtime import cpu_threads, flush_denormals, get_device, interrupts_held, set_seed
+from helpers.schedules import warmup
 
 
 @dataclass(frozen=True)
@@ -54,44 +56,46 @@ class GrokConfig:
     seed: int = 0  # seeds both the train/test split and the initialisation
 
     def __post_init__(self):
-        _check_int("p", self.p, 2)
-        if not 0 < self.train_frac < 1:
-            raise ValueError(f"train_frac must be in (0, 1), got {self.train_frac!r}")
-        _check_int("d_model", self.d_model, 1)
-        _check_int("n_heads", self.n_heads, 1)
-        if self.d_model % self.n_heads:
+        checked = dict(
+            p=check_int("p", self.p, low=2),
+            train_frac=_check_fraction(self.train_frac),
+            d_model=check_int("d_model", self.d_model, low=1),
+            n_heads=check_int("n_heads", self.n_heads, low=1),
+            d_mlp=check_int("d_mlp", self.d_mlp, low=1),
+            lr=check_real("lr", self.lr, low=0, low_open=True),
+            weight_decay=check_real("weight_decay", self.weight_decay, low=0),
+            betas=check_betas("betas", self.betas),
+            warmup_steps=check_int("warmup_steps", self.warmup_steps, low=0),
+            max_steps=check_int("max_steps", self.max_steps, low=1),
+            eval_every=check_int("eval_every", self.eval_every, low=1),
+            target_acc=check_real("target_acc", self.target_acc, low=0, high=1, low_open=True),
+            stop_at_target=check_bool("stop_at_target", self.stop_at_target),
+            seed=check_seed("seed", self.seed),
+        )
+        if checked["d_model"] % checked["n_heads"]:
             raise ValueError(
                 f"d_model must be divisible by n_heads, got d_model={self.d_model}, "
                 f"n_heads={self.n_heads}"
             )
-        _check_int("d_mlp", self.d_mlp, 1)
-        if not self.lr > 0 or not math.isfinite(self.lr):
-            raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
-        if not self.weight_decay >= 0 or not math.isfinite(self.weight_decay):
-            raise ValueError(f"weight_decay must be ≥ 0 and finite, got {self.weight_decay!r}")
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
-        _check_int("warmup_steps", self.warmup_steps, 0)
-        _check_int("max_steps", self.max_steps, 1)
-        _check_int("eval_every", self.eval_every, 1)
-        if not 0 < self.target_acc <= 1:
-            raise ValueError(f"target_acc must be in (0, 1], got {self.target_acc!r}")
-        _check_int("seed", self.seed, 0)
-        n_train = round(self.train_frac * self.p**2)
-        if not 0 < n_train < self.p**2:
-            raise ValueError(
-                f"train_frac={self.train_frac} of p²={self.p**2} pairs leaves an empty "
-                "train or test set"
-            )
+        _check_split(checked["p"], checked["train_frac"])
+        for name, value in checked.items():  # plain Python types: to_dict() is JSON-ready
+            object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict:
         """JSON-ready form (what precomputed results hash)."""
         return {**asdict(self), "betas": list(self.betas)}
 
 
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+def _check_fraction(train_frac) -> float:
+    return check_real("train_frac", train_frac, low=0, high=1, low_open=True, high_open=True)
+
+
+def _check_split(p: int, train_frac: float) -> None:
+    n_train = round(train_frac * p * p)
+    if not 0 < n_train < p * p:
+        raise ValueError(
+            f"train_frac={train_frac} of p²={p * p} pairs leaves an empty train or test set"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,13 +118,10 @@ class ModularAdditionData:
 
 def split_pairs(p: int, train_frac: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded random partition of the p² pair indices into train and test (sorted)."""
-    _check_int("p", p, 2)
-    if not 0 < train_frac < 1:
-        raise ValueError(f"train_frac must be in (0, 1), got {train_frac!r}")
-    _check_int("seed", seed, 0)
+    p, train_frac = check_int("p", p, low=2), _check_fraction(train_frac)
+    seed = check_seed("seed", seed)
+    _check_split(p, train_frac)
     n_train = round(train_frac * p * p)
-    if not 0 < n_train < p * p:
-        raise ValueError(f"train_frac={train_frac} of p²={p * p} pairs leaves an empty set")
     order = torch.randperm(p * p, generator=torch.Generator().manual_seed(seed))
     return order[:n_train].sort().values, order[n_train:].sort().values
 
@@ -200,7 +201,7 @@ def cross_entropy_float64(logits: torch.Tensor, labels: torch.Tensor) -> torch.T
 
 def weight_norm(model: nn.Module) -> float:
     """‖θ‖: the L2 norm of all parameters together."""
-    return math.sqrt(sum(float(w.detach().pow(2).sum()) for w in model.parameters()))
+    return norm(model.parameters())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ class GrokResult:
     config: GrokConfig
     history: dict[str, list]  # HISTORY_KEYS → one value per evaluation
     grok_step: int | None  # first evaluated step with test accuracy ≥ target_acc
-    stopped: str  # "grokked", "max_steps" or "diverged: …"
+    stopped: str  # "grokked", "max_steps", "interrupted" or "diverged: …"
     seconds: float  # wall-clock training time
     model: OneLayerTransformer = field(repr=False)
 
@@ -252,45 +253,29 @@ def train_grokking(
     """Train one model full-batch with AdamW; evaluate every ``eval_every`` steps.
 
     The history starts at step 0 (the initialisation). Training stops at the first evaluation
-    with test accuracy ≥ ``target_acc`` when ``stop_at_target``, after ``max_steps``, or as soon
-    as the loss is not finite (the history so far is kept and ``stopped`` says why).
+    with test accuracy ≥ ``target_acc`` when ``stop_at_target``, after ``max_steps``, as soon
+    as the loss is not finite, or at Ctrl-C; ``stopped`` says which, and the history so far is
+    kept, with one entry per evaluation in every list.
 
     ``num_threads`` sets torch's CPU threads for this run only (``None``: leave them as they
     are). The stored runs used ``THREADS``; the same count gives the same float32 sums.
+    Subnormal floats (below 1.2e-38) are flushed to zero during the run, and the caller's
+    setting is restored after: once the network is confident, the loss's gradient with respect
+    to the logits holds the wrong answers' probabilities, many of them subnormal, and some CPUs
+    compute with subnormals very slowly. ``python bench/bench_denormal.py`` measures what
+    flushing does to the time and the loss on the machine at hand.
     """
-    with _cpu_settings(num_threads):
-        return _train(config, get_device(device))
+    if not isinstance(config, GrokConfig):
+        raise ValueError(f"config must be a GrokConfig, got {config!r}")
+    dev = get_device(device)
+    with cpu_threads(num_threads), flush_denormals():
+        return _train(config, dev)
 
 
-@contextmanager
-def _cpu_settings(num_threads: int | None):
-    """Threads as asked, and subnormal floats flushed to zero, for one run; restored after.
-
-    Once the network is very confident, float32 numbers below 1.2e-38 (subnormals) appear in
-    the backward pass: the loss's gradient with respect to the logits holds the probabilities of
-    the wrong answers (11 % of them subnormal at step 1500 of the λ = 1 run, 17 % at its
-    grokking step). Some CPUs process subnormals very slowly: flushing them halved the time of
-    that run when the stored runs were made (55 → 28 ms per step, measured once, CPU not
-    recorded); on an AMD EPYC it changes neither the time nor the loss.
-    ``python bench/bench_denormal.py`` measures both on the machine at hand.
-    """
-    if num_threads is not None:
-        _check_int("num_threads", num_threads, 1)
-    before = torch.get_num_threads()
-    torch.set_num_threads(num_threads or before)
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)  # PyTorch's default
-        torch.set_num_threads(before)
-
-
-def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
-    """The training loop of :func:`train_grokking`, on ``dev`` with the threads as they are."""
+def _setup(config: GrokConfig, dev: torch.device):
+    """The data on ``dev``, the seeded model, AdamW and its warmup schedule."""
     data = modular_addition_data(config.p, config.train_frac, config.seed)
-    train_x, train_y = data.train_x.to(dev), data.train_y.to(dev)
-    test_x, test_y = data.test_x.to(dev), data.test_y.to(dev)
+    tensors = (data.train_x, data.train_y, data.test_x, data.test_y)
     set_seed(config.seed)
     model = OneLayerTransformer(config.p, config.d_model, config.n_heads, config.d_mlp).to(dev)
     optimizer = torch.optim.AdamW(
@@ -300,36 +285,51 @@ def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
         weight_decay=config.weight_decay,
         fused=dev.type == "cuda",
     )
-    # η_t = η · s_t with s_t = min(1, (t + 1) / warmup): linear warmup, then constant.
-    warmup = max(config.warmup_steps, 1)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: min(1.0, (t + 1) / warmup))
+    # η_t = η·s_t with s_t = min(1, (t + 1)/warmup_steps): linear warmup, then constant
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda t: warmup(t, config.warmup_steps)
+    )
+    return [t.to(dev) for t in tensors], model, optimizer, schedule
 
-    history = {key: [] for key in HISTORY_KEYS}
-    grok_step, stopped = None, "max_steps"
+
+def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
+    """The training loop of :func:`train_grokking`, on ``dev`` with the threads as they are."""
+    model, history, grok_step, stopped = None, {key: [] for key in HISTORY_KEYS}, None, "max_steps"
     start = time.perf_counter()
-    for step in range(config.max_steps + 1):
-        if step % config.eval_every == 0 or step == config.max_steps:
-            train_loss, train_acc, collapsed = _evaluate(model, train_x, train_y)
-            test_loss, test_acc, _ = _evaluate(model, test_x, test_y)
-            norm = weight_norm(model)
-            values = (step, train_loss, test_loss, train_acc, test_acc, norm, collapsed)
-            for key, value in zip(HISTORY_KEYS, values, strict=True):
-                history[key].append(value)
-            if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
-                stopped = f"diverged: loss is {train_loss} at step {step}"
-                break
-            if grok_step is None and test_acc >= config.target_acc:
-                grok_step = step
-                if config.stop_at_target:
-                    stopped = "grokked"
+    try:
+        with interrupts_held(deliver=False) as held:  # Ctrl-C waits for the setup to finish
+            (train_x, train_y, test_x, test_y), model, optimizer, schedule = _setup(config, dev)
+        if held:
+            raise KeyboardInterrupt
+        for step in range(config.max_steps + 1):
+            if step % config.eval_every == 0 or step == config.max_steps:
+                train_loss, train_acc, collapsed = _evaluate(model, train_x, train_y)
+                test_loss, test_acc, _ = _evaluate(model, test_x, test_y)
+                theta = weight_norm(model)
+                values = (step, train_loss, test_loss, train_acc, test_acc, theta, collapsed)
+                with interrupts_held():  # the row is added whole or not at all
+                    for key, value in zip(HISTORY_KEYS, values, strict=True):
+                        history[key].append(value)
+                if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+                    stopped = f"diverged: loss is {train_loss} at step {step}"
                     break
-        if step == config.max_steps:
-            break
-        loss = cross_entropy_float64(model(train_x), train_y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
+                if grok_step is None and test_acc >= config.target_acc:
+                    grok_step = step
+                    if config.stop_at_target:
+                        stopped = "grokked"
+                        break
+            if step == config.max_steps:
+                break
+            loss = cross_entropy_float64(model(train_x), train_y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            with interrupts_held():  # a step is taken whole or not at all
+                optimizer.step()
+                schedule.step()
+    except KeyboardInterrupt:
+        if model is None:  # before the model was built: there is no run to return
+            raise
+        stopped = "interrupted"
     if stopped == "max_steps" and grok_step is not None:
         stopped = "grokked"
     return GrokResult(config, history, grok_step, stopped, time.perf_counter() - start, model)
