@@ -7,7 +7,10 @@ turns NaN/inf, an interrupt (the notebook's stop button) or a callback asking to
 run early with a message; the history so far comes back either way.
 
 The loop in :func:`train` is the whole algorithm; what it needs is built by :class:`Run` and
-what it measures is kept by :class:`~helpers.history.Recorder`.
+what it measures is kept by :class:`~helpers.history.Recorder`. Started by ``torchrun`` (after
+``torch.distributed.init_process_group``, as ``scripts/train_gpt.py`` does), the same loop runs
+data-parallel with PyTorch's DDP: each process takes its share of the same global batch, so the
+run takes the steps of one process with that batch, up to float rounding.
 
 Introduced in chapter 4 (train a tiny GPT with a λ slider); chapter 3 uses the per-tensor norms
 to compare decay rules.
@@ -21,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
 import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
 from helpers.checks import (
     check_betas,
@@ -180,6 +185,18 @@ class Run:
             self.optimizer, lambda t: lr_multiplier(t, config)
         )
         self.tracked = _tracked(self.model, track)
+        # data parallel (under torchrun): process `rank` of `processes` computes the gradient of
+        # its share of each batch and DDP averages the shares' gradients during backward()
+        self.rank, self.processes = _process_group()
+        if config.batch_size % self.processes:
+            raise ValueError(
+                f"batch_size must be a multiple of the {self.processes} processes, "
+                f"got {config.batch_size}"
+            )
+        self.net = self.model
+        if self.processes > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
         self.train_ids = self.data.train.to(self.device)
         self.batches = torch.Generator().manual_seed(config.seed)  # the training batches' order
         fixed = torch.Generator().manual_seed(EVAL_SEED)
@@ -192,10 +209,22 @@ class Run:
         }
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The next training batch: inputs and targets, (batch_size, block_size) each."""
-        return get_batch(
+        """This process's share of the next training batch: inputs and targets,
+        (batch_size/processes, block_size) each (the whole batch in a single process)."""
+        x, y = get_batch(
             self.train_ids, self.config.batch_size, self.config.block_size, self.batches
         )
+        share = self.config.batch_size // self.processes
+        rows = slice(self.rank * share, (self.rank + 1) * share)
+        return x[rows], y[rows]
+
+    def mean_over_processes(self, loss: torch.Tensor) -> float:
+        """The loss of the whole batch: the mean of the processes' equal shares."""
+        if self.processes == 1:
+            return loss.item()
+        total = loss.detach().clone()
+        dist.all_reduce(total)
+        return (total / self.processes).item()
 
     def autocast(self):
         """bf16 autocast if the config asks for it, else nothing."""
@@ -219,6 +248,7 @@ class Run:
             python=platform.python_version(),
             torch=torch.__version__,
             torch_threads=torch.get_num_threads(),
+            processes=self.processes,
             data_source=data.source,
             data_fingerprint=data.fingerprint,
             train_chars=len(data.train),
@@ -227,6 +257,13 @@ class Run:
             flops_per_token=flops_per_token(self.model.config),
             track=sorted(self.tracked),
         )
+
+
+def _process_group() -> tuple[int, int]:
+    """(rank, number of processes) of the running process group; (0, 1) without one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def _optimizer(groups: list[dict], config: TrainConfig, device: torch.device):
@@ -312,7 +349,7 @@ def train(
             log = Recorder(run, callback, progress)
         if held:
             raise KeyboardInterrupt
-        model, optimizer = run.model, run.optimizer
+        model, optimizer = run.net, run.optimizer  # run.net: the model, or its DDP wrapper
         stop = log.after_step(0)  # θ_0: evaluate it and call back, before any update
         for step in range(1, config.steps + 1):
             if stop:
@@ -320,7 +357,7 @@ def train(
             x, y = run.next_batch()
             with run.autocast():
                 _, loss = model(x, y)
-            loss_value = loss.item()
+            loss_value = run.mean_over_processes(loss)
             if log.diverged(step, loss_value):  # NaN/inf: stop, back to the last finite θ
                 break
             optimizer.zero_grad(set_to_none=True)
