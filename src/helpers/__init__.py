@@ -10,9 +10,13 @@ introduces it.
 - ``muon``, ``lion``, ``adafactor``: the same for Muon, Lion and Adafactor, on the same decay
   switch, with cautious decay as an option of it; ``schedules``: λ schedules set like the
   learning rate's (chapter 8).
-- ``model``, ``data``, ``train``: the tiny character-level GPT, its offline corpus and
-  ``train()`` with CPU and GPU presets (chapters 3–4).
-- ``precomputed``: stored sweeps with the command and configuration hash that made them.
+- ``model``, ``data``, ``train``: the tiny character-level GPT, its data and ``train()`` with CPU
+  and GPU presets (chapters 3–4); ``corpus``: its default text, frozen so that every Python
+  trains on the same characters (needs no torch).
+- ``precomputed``: stored results: one spec (name, command, threads, configuration), one
+  ``make`` that trains and saves them, one ``load`` that checks them, and the comparison of a
+  live run with the stored one (exact on the machine that made them, a measured tolerance
+  elsewhere).
 - ``widgets``: live ipywidgets sliders and their kernel-free twins for the static book.
 - ``plots``: the book's plotting style.
 - ``ch1``: the polynomial ridge problem and its figures. ``ch2``: the curvature toy, the η × λ
@@ -20,8 +24,16 @@ introduces it.
   sweep of the tiny GPT, its figures and the live Run panel. ``ch5``: grokking and its figures.
 """
 
-from helpers.runtime import get_device, runtime_summary, set_seed
-
 __version__ = "0.1.0"
 
 __all__ = ["get_device", "runtime_summary", "set_seed", "__version__"]
+
+
+def __getattr__(name: str):
+    # helpers.runtime imports torch; importing it only when asked keeps `import helpers.corpus`
+    # free of torch (a Python without torch can still read and check the corpus)
+    if name in ("get_device", "runtime_summary", "set_seed"):
+        from helpers import runtime
+
+        return getattr(runtime, name)
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")
