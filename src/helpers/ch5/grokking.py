@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from helpers.precomputed import load_results
 from helpers.runtime import get_device, set_seed
 
 
@@ -256,7 +255,8 @@ def train_grokking(
     as the loss is not finite (the history so far is kept and ``stopped`` says why).
 
     ``num_threads`` sets torch's CPU threads for this run only (``None``: leave them as they
-    are). The stored runs used ``THREADS``; the same count gives the same float32 sums.
+    are). The stored runs (:mod:`helpers.ch5.sweep`) used ``sweep.THREADS``; the same count gives
+    the same float32 sums.
     """
     with _cpu_settings(num_threads):
         return _train(config, get_device(device))
@@ -333,59 +333,3 @@ def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
     if stopped == "max_steps" and grok_step is not None:
         stopped = "grokked"
     return GrokResult(config, history, grok_step, stopped, time.perf_counter() - start, model)
-
-
-# ---------------------------------------------------------------------------------------------
-# Precomputed runs (chapter 5 plots them; `python scripts/sweep_grokking.py` makes them)
-# ---------------------------------------------------------------------------------------------
-
-SEEDS = (0, 1, 2)
-SWEEP_LAMBDAS = (0.0, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
-# Step caps of the sweep: runs with λ < 1 need up to ~10k steps to grok; those with λ ≥ 1 grok
-# well before 5000 or (λ = 10) never fit the training set. A run that hits its cap "did not grok".
-SWEEP_STEPS = {"lambda<1": 10_000, "lambda>=1": 5000}
-NO_DECAY_STEPS = 3000  # the λ = 0 runs: no early stopping, this many steps
-# Stored histories keep every evaluation up to step 200, then one every 50 steps, and the last.
-THIN = {"all_until": 200, "then_every": 50}
-# torch threads for making and for re-checking the stored runs: float32 sums, and so the
-# trajectories, depend on it. One thread: on a busy 2-core machine two are ~3× slower.
-THREADS = 1
-PRECOMPUTED = "grokking"  # helpers/data/grokking.json
-
-
-def precomputed_runs() -> dict[str, GrokConfig]:
-    """Every stored run by name: λ = 1 and λ = 0 over three seeds, and the λ sweep (seed 0).
-
-    In the order the sweep script trains them (quick, informative runs first). The sweep's
-    λ = 0 and λ = 1 points are the seed-0 runs above (same configuration, trained once).
-    """
-    no_decay = dict(weight_decay=0.0, max_steps=NO_DECAY_STEPS, stop_at_target=False)
-    runs = {}
-    for seed in SEEDS:
-        runs[f"lambda=1/seed={seed}"] = GrokConfig(seed=seed, max_steps=SWEEP_STEPS["lambda>=1"])
-    for seed in SEEDS:
-        runs[f"lambda=0/seed={seed}"] = GrokConfig(seed=seed, **no_decay)
-    for lam in sorted(SWEEP_LAMBDAS, reverse=True):
-        if lam == 0:
-            runs["sweep/lambda=0"] = GrokConfig(**no_decay)
-        else:
-            cap = SWEEP_STEPS["lambda<1" if lam < 1 else "lambda>=1"]
-            runs[f"sweep/lambda={lam:g}"] = GrokConfig(weight_decay=lam, max_steps=cap)
-    return runs
-
-
-def precomputed_config() -> dict:
-    """The configuration whose hash the stored file must carry."""
-    return {
-        "runs": {name: config.to_dict() for name, config in precomputed_runs().items()},
-        "thin": THIN,
-        "threads": THREADS,
-    }
-
-
-def load_precomputed() -> dict[str, dict]:
-    """The stored runs by name: ``grok_step``, ``stopped``, ``seconds`` and a ``history``.
-
-    Raises ``ValueError`` (naming the command to run) if the runs in code changed since.
-    """
-    return load_results(PRECOMPUTED, precomputed_config())["results"]
