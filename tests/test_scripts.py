@@ -14,6 +14,7 @@ SWEEPS = [
     "sweep_decay_rules.py",
     "sweep_grokking.py",
     "grid_adam_l2_vs_adamw.py",
+    "sweep_forgetting.py",
     "measure_spreads.py",
 ]
 

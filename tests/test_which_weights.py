@@ -80,11 +80,13 @@ def test_norms_figure_redraws_for_each_lambda(record):
     plt.close(fig)
 
 
-def test_run_sweep_asks_for_each_point_once():
-    asked = []
-    results = rules_sweep.run_sweep(lambdas=(0.0, 0.5), run=lambda r, lam: asked.append((r, lam)))
-    assert asked == [("nanogpt", 0.0)] + [(rule, 0.5) for rule in RULES]
-    assert list(results) == ["λ=0"] + [f"{rule} λ=0.5" for rule in RULES]
+def test_the_sweep_trains_lambda_zero_once_per_seed_and_every_rule_above():
+    points = rules_sweep.STORED.points
+    for seed in rules_sweep.SEEDS:
+        at_zero = [p for p in points if p[1] == 0 and p[2] == seed]
+        assert at_zero == [(rules_sweep.ANY_RULE, 0.0, seed)]
+        for lam in rules_sweep.SWEEP_LAMBDAS[1:]:
+            assert [p[0] for p in points if p[1] == lam and p[2] == seed] == list(RULES)
 
 
 # --- load_state_dict_checked -------------------------------------------------------------------

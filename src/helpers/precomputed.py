@@ -533,7 +533,7 @@ def script_parser(doc: str, seeds: bool = True) -> argparse.ArgumentParser:
     first, _, rest = doc.strip().partition("\n")
     parser = argparse.ArgumentParser(
         description=first,
-        epilog=rest.strip(),
+        epilog=rest.strip("\n"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cpus = os.cpu_count() or 1

@@ -43,10 +43,17 @@ def grok_config(lam: float, seed: int) -> GrokConfig:
 
 
 def _points(seeds: tuple[int, ...]) -> tuple[tuple[float, int], ...]:
-    # quick, informative runs first: λ = 1 and λ = 0 over the seeds, then large λ to small
-    order = [1.0, 0.0] + sorted((lam for lam in LAMBDAS if lam not in (0.0, 1.0)), reverse=True)
-    slow = {lam: tuple(s for s in seeds if s in kept) for lam, kept in SLOW_SEEDS.items()}
-    return tuple((lam, seed) for lam in order for seed in slow.get(lam, seeds))
+    """Every (λ, seed) to train, cheapest first: an interrupted sweep has the most to show.
+
+    λ = 1 and λ = 0 over the seeds, then the λ that grok within a few thousand steps, then the
+    slow ones (λ < 1, and λ = 10, which never fits its training set) seed by seed.
+    """
+    slow = [lam for lam in (0.7, 0.5, 10.0, 0.3) if lam in LAMBDAS]
+    fast = [1.0, 0.0] + sorted(lam for lam in LAMBDAS if lam not in slow + [1.0, 0.0])
+    points = [(lam, seed) for lam in fast for seed in seeds]
+    for seed in seeds:
+        points += [(lam, seed) for lam in slow if seed in SLOW_SEEDS.get(lam, seeds)]
+    return tuple(points)
 
 
 def thinned(history: dict[str, list]) -> dict[str, list]:
