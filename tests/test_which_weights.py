@@ -23,7 +23,7 @@ def test_the_stored_sweep_holds_every_point_and_its_provenance(record):
     assert len(points) == (1 + 4 * len(RULES)) * len(rules_sweep.SEEDS)
     assert len(rules_sweep.SEEDS) >= 3
     assert record.record["command"] == rules_sweep.STORED.command
-    assert record.made_on["threads"] == rules_sweep.SWEEP_THREADS
+    assert record.made_on["threads"] == rules_sweep.THREADS
     steps = list(range(0, rules_sweep.SWEEP_TRAIN.steps + 1, rules_sweep.SWEEP_TRAIN.eval_every))
     for run in points.values():
         assert run["step"] == steps
@@ -50,7 +50,7 @@ def test_a_stored_run_reproduces(record):
     else within the spread measured for other kernels (helpers.spreads)."""
     (name, check), = rules_sweep.CHECKS.items()
     threads = torch.get_num_threads()
-    torch.set_num_threads(rules_sweep.SWEEP_THREADS)
+    torch.set_num_threads(rules_sweep.THREADS)
     try:
         again = rules_sweep.run_point(*check.point, until=check.until)
     finally:

@@ -39,7 +39,7 @@ from helpers.train import CPU_PRESET, train
 
 # One thread: on the busy 2-core machine two threads were slower, and the count must be fixed
 # for the stored numbers to be reproducible.
-SWEEP_THREADS = 1
+THREADS = 1
 # The chapter-4 CPU preset, evaluated twice as often for smoother norm curves.
 SWEEP_TRAIN = replace(CPU_PRESET, eval_every=25, device="cpu")
 SWEEP_LAMBDAS = (0.0, 0.1, 0.3, 1.0, 3.0)
@@ -89,7 +89,7 @@ def spec(seeds: Sequence[int] = SEEDS) -> precomputed.Spec:
     return precomputed.Spec(
         name="decay_rules",
         command="python scripts/sweep_decay_rules.py",
-        threads=SWEEP_THREADS,
+        threads=THREADS,
         config={
             "train": asdict(SWEEP_TRAIN),
             "lambdas": [float(lam) for lam in SWEEP_LAMBDAS],
@@ -97,7 +97,7 @@ def spec(seeds: Sequence[int] = SEEDS) -> precomputed.Spec:
             "seeds": list(seeds),
             "track": list(TRACK),
             "data": corpus.FINGERPRINT,
-            "threads": SWEEP_THREADS,
+            "threads": THREADS,
         },
         axes=("rule", "λ", "seed"),
         points=_points(seeds),
