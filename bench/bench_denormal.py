@@ -26,6 +26,7 @@ from dataclasses import replace
 import torch
 
 from helpers.ch5 import grokking
+from helpers.ch5 import sweep as grok_sweep
 
 
 def subnormal_share(model, data) -> float:
@@ -74,8 +75,8 @@ def main() -> None:
     args = parser.parse_args()
 
     config = replace(grokking.GrokConfig(), max_steps=args.steps, stop_at_target=False)
-    run = grokking.train_grokking(config, num_threads=grokking.THREADS)
-    torch.set_num_threads(grokking.THREADS)
+    run = grokking.train_grokking(config, num_threads=grok_sweep.THREADS)
+    torch.set_num_threads(grok_sweep.THREADS)
     data = grokking.modular_addition_data(config.p, config.train_frac, config.seed)
     model = run.model
     # the run's optimizer is not returned: a fresh one at the run's settings, warmed up

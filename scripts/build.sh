@@ -2,6 +2,18 @@
 # Build the HTML book into _build/html (open _build/html/index.html). Executes every chapter.
 # Installs what it needs into the active virtual environment, or into .venv.
 set -euo pipefail
+case "${1:-}" in
+  -h | --help)
+    cat <<'USAGE'
+usage: bash scripts/build.sh [JUPYTER-BOOK BUILD OPTIONS ...]
+
+Build the HTML book into _build/html (open _build/html/index.html), executing every chapter,
+with warnings as errors. Installs the pinned requirements into the active virtual environment,
+or into .venv (created if missing). Extra options go to `jupyter-book build`.
+USAGE
+    exit 0
+    ;;
+esac
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 jupyter-book build . -W -n --keep-going "$@"

@@ -9,11 +9,9 @@ where the repository is named; the tests import `bootstrap_source` and `is_clean
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
-
-import nbformat
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -28,6 +26,8 @@ if "google.colab" in sys.modules:
 
 def bootstrap_source(config_path: Path = ROOT / "_config.yml") -> str:
     """The exact first cell every chapter notebook starts with."""
+    import yaml
+
     repository = yaml.safe_load(config_path.read_text())["repository"]
     return BOOTSTRAP_TEMPLATE.format(url=repository["url"], branch=repository["branch"])
 
@@ -36,7 +36,7 @@ def notebooks() -> list[Path]:
     return sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
-def is_clean(nb: nbformat.NotebookNode) -> bool:
+def is_clean(nb) -> bool:
     """True when no code cell holds outputs or an execution count."""
     return all(
         not cell.get("outputs") and cell.get("execution_count") is None
@@ -45,8 +45,10 @@ def is_clean(nb: nbformat.NotebookNode) -> bool:
     )
 
 
-def sync(nb: nbformat.NotebookNode, bootstrap: str) -> nbformat.NotebookNode:
+def sync(nb, bootstrap: str):
     """Strip outputs and put the bootstrap first (replacing an outdated one)."""
+    import nbformat
+
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -62,6 +64,8 @@ def sync(nb: nbformat.NotebookNode, bootstrap: str) -> nbformat.NotebookNode:
 
 
 def main(command: str) -> int:
+    import nbformat
+
     bootstrap = bootstrap_source()
     changed = []
     for path in notebooks():
@@ -78,7 +82,20 @@ def main(command: str) -> int:
     return 1 if (command == "check" and changed) else 0
 
 
+def parse(argv=None) -> argparse.Namespace:
+    first, _, rest = __doc__.strip().partition("\n")
+    parser = argparse.ArgumentParser(
+        description=first,
+        epilog=rest.strip("\n"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "command",
+        choices=("sync", "check"),
+        help="sync: rewrite the notebooks in book/; check: exit 1 if any would change",
+    )
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in ("sync", "check"):
-        sys.exit(__doc__)
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(parse().command))

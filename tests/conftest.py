@@ -76,14 +76,25 @@ def built_book(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sweep():
     """Chapter 4's stored λ sweep of the tiny GPT (helpers.ch4.sweep)."""
-    from helpers.ch4.sweep import load_sweep
+    from helpers.ch4 import sweep
 
-    return load_sweep()
+    return sweep.load()
 
 
 @pytest.fixture(scope="session")
 def data():
-    """The tiny GPT's character data (Python's help text)."""
+    """The tiny GPT's character data (the frozen corpus, Python 3.11.7's help text)."""
     from helpers.data import char_data
 
     return char_data()
+
+
+@pytest.fixture(autouse=True)
+def gradients_stay_on():
+    """Fail the test that leaves autograd switched off (every later test would fail instead)."""
+    import torch
+
+    yield
+    if not torch.is_grad_enabled():
+        torch.set_grad_enabled(True)
+        pytest.fail("the test left autograd switched off (torch.is_grad_enabled() is False)")

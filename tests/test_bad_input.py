@@ -22,7 +22,7 @@ from helpers.ch1 import ridge
 from helpers.ch2 import grid, toy
 from helpers.ch3 import rules_sweep
 from helpers.ch5 import figures as ch5_figures
-from helpers.ch5 import grokking
+from helpers.ch5 import sweep as grok_sweep
 from helpers.ch5.grokking import GrokConfig, split_pairs, train_grokking
 from helpers.data import Vocab, char_data, get_batch
 from helpers.model import GPT, GPTConfig
@@ -228,13 +228,12 @@ CASES = [
 
 
 def rules_update():
-    results = rules_sweep.load_sweep()["results"]
-    return rules_sweep.norms_figure(results, rules_sweep.SWEEP_LAMBDAS)[1]
+    return rules_sweep.norms_figure(rules_sweep.load(), rules_sweep.SWEEP_LAMBDAS)[1]
 
 
 def grokking_update():
-    runs = grokking.load_precomputed()
-    sweep = {float(k.split("=")[1]): v for k, v in runs.items() if k.startswith("sweep/")}
+    stored = grok_sweep.load()
+    sweep = {lam: stored.point(lam, 0) for lam in grok_sweep.LAMBDAS}
     return ch5_figures.sweep_figure(sweep, lr=1e-3)[1]
 
 

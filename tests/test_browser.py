@@ -2,12 +2,16 @@
 
 Needs Debian's `chromium` (scripts/test.sh installs it when it can) and the Python `playwright`
 package driving it via `executable_path`; `playwright install` is never used. Without Chromium
-the tests skip with the reason. Screenshots land in `_build/screenshots/` for a human to look at.
+the tests skip with the reason, except under CI (`CI=true`), where a missing browser is a failure:
+a CI run that skipped the browser would pass without having looked at a page. Screenshots land in
+`_build/screenshots/` for a human to look at.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import os
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -30,11 +34,27 @@ FLAGS = [
 ]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Debian's chromium is not installed (scripts/test.sh installs it as root)",
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
+try:
+    playwright_api = importlib.import_module("playwright.sync_api")
+except ImportError:
+    playwright_api = None
+MISSING = (
+    "Debian's chromium is not installed (scripts/test.sh installs it as root)"
+    if CHROMIUM is None
+    else "the playwright package is not installed (pip install -r requirements.txt)"
+    if playwright_api is None
+    else None
 )
+
+
+@pytest.fixture(scope="session", autouse=True)  # session: before the session's book build
+def browser_available():
+    """Skip without a browser, and fail instead under CI (before the book is built)."""
+    if MISSING is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true and no browser to test with: {MISSING}", pytrace=False)
+        pytest.skip(MISSING)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -1,9 +1,10 @@
-import platform
+import types
 
 import pytest
 import torch
 
-from helpers.data import CharData, Vocab, char_data, get_batch, load_text, python_docs_text
+from helpers import corpus
+from helpers.data import CharData, Vocab, char_data, get_batch, load_text
 
 
 @pytest.fixture(scope="module")
@@ -11,12 +12,30 @@ def docs() -> CharData:
     return char_data()
 
 
-def test_python_docs_are_read_from_this_interpreter(docs):
-    text = python_docs_text()
-    assert len(text) > 100_000 and text == python_docs_text()
-    assert platform.python_version() in docs.source
+def test_the_default_text_is_the_frozen_corpus_on_every_python(docs):
+    """Python 3.11.7's topic help, shipped with the package: the same on 3.10–3.13
+    (tests/test_other_machine.py checks another interpreter)."""
+    text = corpus.default_text()
+    assert len(text) == 465_126 and text.startswith('The "assert" statement')
+    assert corpus.fingerprint(text) == corpus.FINGERPRINT == docs.fingerprint
+    assert docs.source == corpus.SOURCE and "3.11.7" in docs.source
     assert len(docs.train) + len(docs.val) == len(text)
     assert docs.vocab.decode(torch.cat([docs.train, docs.val])) == text
+
+
+@pytest.mark.parametrize(
+    "content, fault",
+    [(None, "missing"), (b"\xff\xfe", "not UTF-8"), (b"other text", "not the shipped corpus")],
+)
+def test_a_damaged_corpus_is_an_error_naming_the_file(tmp_path, monkeypatch, content, fault):
+    data = tmp_path / "data"
+    data.mkdir()
+    if content is not None:
+        (data / corpus.FILE).write_bytes(content)
+    monkeypatch.setattr(corpus, "resources", types.SimpleNamespace(files=lambda _: tmp_path))
+    with pytest.raises(RuntimeError, match=fault) as error:
+        corpus.default_text()
+    assert "python_topics.txt" in str(error.value)
 
 
 def test_vocab_is_the_sorted_set_of_characters(docs):

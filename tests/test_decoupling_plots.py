@@ -77,7 +77,7 @@ def test_static_twin_has_one_distinct_frame_per_lambda(hero):
 
 
 def test_the_other_figures_draw_with_labelled_axes():
-    grids = decay_grid.load_grid()
+    grids = decay_grid.load().grids()
     figures = [
         grid_figure(list(grids.values())),
         effective_decay_figure(

@@ -133,6 +133,23 @@ def test_sigint_in_the_first_step_keeps_an_empty_but_consistent_history(
     assert_consistent(history, reference[1])
 
 
+def test_ctrl_c_inside_no_grad_leaves_gradients_on(data, monkeypatch):
+    # the race a random SIGINT can hit: inside torch.no_grad(), after it switched gradients
+    # off and before its exit switched them back on
+    import helpers.ch5.grokking as grokking_module
+
+    def interrupted_with_gradients_off(*args, **kwargs):
+        torch.set_grad_enabled(False)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module.Run, "mean_loss", interrupted_with_gradients_off)
+    history = train(TINY, data=data)
+    assert history.stopped == "interrupted" and torch.is_grad_enabled()
+    monkeypatch.setattr(grokking_module, "_evaluate", interrupted_with_gradients_off)
+    result = train_grokking(GROK, num_threads=1)
+    assert result.stopped == "interrupted" and torch.is_grad_enabled()
+
+
 def test_sigint_during_an_evaluation_drops_the_unfinished_row(data, reference):
     def arm(step, history):
         if step == 7:  # SIGINT in the middle of step 8's evaluation, after its training loss
@@ -209,6 +226,7 @@ def test_grokking_survives_random_sigints_and_restores_the_cpu_settings(flushing
                 except KeyboardInterrupt:
                     assert result is not None, "a SIGINT escaped from train_grokking()"
             grok_consistent(result)
+            assert torch.is_grad_enabled()
             interrupted += result.stopped == "interrupted"
             assert flushing_denormals() == flushing and torch.get_num_threads() == threads
     finally:
@@ -255,7 +273,7 @@ def test_a_sweep_point_cut_short_by_ctrl_c_stops_the_sweep(monkeypatch):
 
     for module in (rules_sweep, sweep):
         monkeypatch.setattr(module, "train", interrupted_run)
-    with pytest.raises(KeyboardInterrupt):
-        rules_sweep.run_point("nanogpt", 0.1)
-    with pytest.raises(KeyboardInterrupt):
-        sweep.run_point(0.1)
+    with pytest.raises(KeyboardInterrupt, match="was interrupted"):
+        rules_sweep.run_point("nanogpt", 0.1, 0)
+    with pytest.raises(KeyboardInterrupt, match="was interrupted"):
+        sweep.run_point("nanogpt", 0.1, 0)

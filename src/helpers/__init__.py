@@ -14,9 +14,14 @@ introduces it.
   switch, with cautious decay as an option of it (chapter 8).
 - ``schedules``: the learning-rate multipliers of the training loops, and λ schedules set like
   the learning rate's (chapter 8).
-- ``model``, ``data``, ``train``, ``history``: the tiny character-level GPT, its offline corpus,
-  ``train()`` with CPU and GPU presets, and the ``History`` it returns (chapters 3–4).
-- ``precomputed``: stored sweeps with the command and configuration hash that made them.
+- ``model``, ``data``, ``train``, ``history``: the tiny character-level GPT, its data,
+  ``train()`` with CPU and GPU presets, and the ``History`` it returns (chapters 3–4);
+  ``corpus``: its default text, frozen so that every Python trains on the same characters
+  (needs no torch).
+- ``precomputed``: stored results: one spec (name, command, threads, configuration), one
+  ``make`` that trains and saves them, one ``load`` that checks them; ``spreads``: the comparison
+  of a live run with the stored one (exact on the machine that made them, a measured tolerance
+  elsewhere).
 - ``widgets``: live ipywidgets sliders and their kernel-free twins for the static book.
 - ``plots``: the book's plotting style.
 - ``ch1``: the polynomial ridge problem and its figures. ``ch2``: the curvature toy, the η × λ
@@ -24,8 +29,16 @@ introduces it.
   sweep of the tiny GPT, its figures and the live Run panel. ``ch5``: grokking and its figures.
 """
 
-from helpers.runtime import get_device, runtime_summary, set_seed
-
 __version__ = "0.1.0"
 
 __all__ = ["get_device", "runtime_summary", "set_seed", "__version__"]
+
+
+def __getattr__(name: str):
+    # helpers.runtime imports torch; importing it only when asked keeps `import helpers.corpus`
+    # free of torch (a Python without torch can still read and check the corpus)
+    if name in ("get_device", "runtime_summary", "set_seed"):
+        from helpers import runtime
+
+        return getattr(runtime, name)
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")

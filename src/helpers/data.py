@@ -1,35 +1,22 @@
-"""Character-level text for the tiny GPT: a corpus every Python carries, or any file you give it.
+"""Character-level text for the tiny GPT: a corpus shipped with the package, or any text file.
 
 The default corpus is the help text of Python's own keywords and topics (``pydoc_data.topics``,
-about 465 KB of English and code), read from the running interpreter, so nothing is downloaded
-and no third-party text is committed. It changes with the Python version: every result made from
-it records ``CharData.source`` (which names the version) and ``CharData.fingerprint``.
+about 465 KB of English and code) as Python 3.11.7 ships it, frozen as package data by
+:mod:`helpers.corpus`, so nothing is downloaded and every Python trains on the same text. Every
+result made from it records ``CharData.source`` and ``CharData.fingerprint``.
 
 Introduced in chapter 4 (train a tiny GPT with a λ slider).
 """
 
 from __future__ import annotations
 
-import hashlib
-import platform
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
+from helpers import corpus
 from helpers.checks import check_int, check_real
-
-
-def python_docs_text() -> str:
-    """The text of every ``pydoc_data.topics`` entry, in sorted key order, blank-line separated."""
-    try:
-        from pydoc_data.topics import topics
-    except ImportError as error:  # some stripped-down Pythons leave pydoc_data out
-        raise RuntimeError(
-            "this Python has no pydoc_data module; pass your own text, e.g. "
-            "char_data(load_text('book.txt'))"
-        ) from error
-    return "\n\n".join(topics[key] for key in sorted(topics))
 
 
 def load_text(path: str | Path, encoding: str = "utf-8") -> str:
@@ -101,7 +88,7 @@ class CharData:
     vocab: Vocab  # from the whole text, so validation never meets an unknown character
     train: torch.Tensor  # int64 ids of the training part
     val: torch.Tensor  # int64 ids of the validation part (the end of the text)
-    source: str  # where the text came from, e.g. "pydoc_data.topics (Python 3.11.7)"
+    source: str  # where the text came from, e.g. helpers.corpus.SOURCE
     fingerprint: str  # sha256 of the text (16 hex digits): stored results name the exact text
 
     def with_train_chars(self, train_chars: int | None) -> CharData:
@@ -117,7 +104,8 @@ class CharData:
 
 
 def char_data(text: str | None = None, val_fraction: float = 0.1, source: str = "") -> CharData:
-    """Encode ``text`` (default: Python's own help topics) and split it once, deterministically:
+    """Encode ``text`` (default: the frozen corpus of :mod:`helpers.corpus`, Python 3.11.7's help
+    topics, on every Python) and split it once, deterministically:
     the last ``val_fraction`` of the characters is the validation part, the rest is training."""
     val_fraction = check_real(
         "val_fraction", val_fraction, low=0, high=1, low_open=True, high_open=True
@@ -127,8 +115,8 @@ def char_data(text: str | None = None, val_fraction: float = 0.1, source: str = 
     if not isinstance(source, str):
         raise ValueError(f"source must be a string, got {source!r}")
     if text is None:
-        text = python_docs_text()
-        source = source or f"pydoc_data.topics (Python {platform.python_version()})"
+        text = corpus.default_text()
+        source = source or corpus.SOURCE
     if len(text) < 4:
         raise ValueError(f"text must hold at least 4 characters, got {len(text)}")
     vocab = Vocab.from_text(text)
@@ -139,7 +127,7 @@ def char_data(text: str | None = None, val_fraction: float = 0.1, source: str = 
         train=ids[:n_train],
         val=ids[n_train:],
         source=source or "text",
-        fingerprint=hashlib.sha256(text.encode()).hexdigest()[:16],
+        fingerprint=corpus.fingerprint(text),
     )
 
 

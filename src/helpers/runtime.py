@@ -10,6 +10,7 @@ Introduced in the Introduction ("How to run this book").
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import random
@@ -107,6 +108,31 @@ def flush_denormals():
         yield
     finally:
         torch.set_flush_denormal(before)
+
+
+@contextmanager
+def grad_mode_kept():
+    """Autograd switched on or off as it was before the block, whatever happened inside.
+
+    ``torch.no_grad()`` restores the switch on its way out, but a Ctrl-C that lands between its
+    entry and its exit code can leave gradients off for everything that runs after.
+    """
+    before = torch.is_grad_enabled()
+    try:
+        yield
+    finally:
+        torch.set_grad_enabled(before)
+
+
+def keeps_grad_mode(function):
+    """Decorate ``function`` so that it runs under :func:`grad_mode_kept`."""
+
+    @functools.wraps(function)
+    def kept(*args, **kwargs):
+        with grad_mode_kept():
+            return function(*args, **kwargs)
+
+    return kept
 
 
 @contextmanager

@@ -40,7 +40,7 @@ from helpers.history import History, Recorder
 from helpers.model import GPT, GPTConfig, flops_per_token
 from helpers.optim import Adam, AdamW
 from helpers.param_groups import RULES, param_groups
-from helpers.runtime import get_device, interrupts_held, set_seed
+from helpers.runtime import get_device, interrupts_held, keeps_grad_mode, set_seed
 from helpers.schedules import lr_multiplier
 
 OPTIMIZERS = ("torch", "book")
@@ -316,6 +316,7 @@ def _configure(config: TrainConfig, data, callback, overrides: dict) -> TrainCon
     return replace(config, **overrides)
 
 
+@keeps_grad_mode  # a Ctrl-C inside torch.no_grad() must not leave gradients off after
 def train(
     config: TrainConfig = CPU_PRESET,
     *,

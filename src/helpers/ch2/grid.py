@@ -12,9 +12,11 @@ At λ = 0 the network memorises the noisy labels and its validation cross-entrop
 right decay keeps it small. Everything is float64 on one CPU thread, so a run (about 0.3 s) is
 reproducible to rounding, and the stored grid can be checked by re-running any cell.
 
-The grid is computed by ``python scripts/grid_adam_l2_vs_adamw.py`` and stored with
-:mod:`helpers.precomputed`; :func:`load_grid` reads it back and fails if :class:`GridConfig`
-changed since.
+The grid is computed by ``python scripts/grid_adam_l2_vs_adamw.py`` and stored by
+:func:`helpers.precomputed.make`: one point per run, named by optimizer, η, λ and seed
+(``"optimizer=adamw/η=0.001/λ=0.01/seed=1"``, :data:`STORED`). :func:`load` reads it back, checked
+(it fails if :class:`GridConfig` changed since), and :meth:`GridStore.grids` arranges it as one
+:class:`Grid` of arrays per optimizer.
 """
 
 from __future__ import annotations
@@ -38,9 +40,6 @@ from helpers.checks import (
 )
 from helpers.param_groups import RULES, param_groups
 from helpers.schedules import cosine
-
-NAME = "grid_adam_l2_vs_adamw"  # the stored file: helpers/data/<NAME>.json
-COMMAND = "python scripts/grid_adam_l2_vs_adamw.py"
 
 
 def _half_decades(low: int, high: int) -> tuple[float, ...]:
@@ -193,42 +192,49 @@ def train(
     return model, optimizer, Run(train_loss, val_loss, total)
 
 
-def cells(config: GridConfig) -> list[tuple[str, int, int, int]]:
-    """Every run of the grid as (optimizer, lr index, λ index, seed)."""
-    return [
-        (name, i, j, seed)
+def _points(config: GridConfig) -> tuple[tuple[str, float, float, int], ...]:
+    """Every run of the grid as (optimizer, η, λ, seed)."""
+    return tuple(
+        (name, lr, lam, seed)
         for name in OPTIMIZERS
-        for i in range(len(config.lrs))
-        for j in range(len(lambdas_of(config, name)))
+        for lr in config.lrs
+        for lam in lambdas_of(config, name)
         for seed in config.init_seeds
-    ]
+    )
 
 
-def run_cell(config: GridConfig, cell: tuple[str, int, int, int], data: GridData | None = None):
-    """Train one cell of :func:`cells` and return its :class:`Run`."""
-    name, i, j, seed = cell
-    data = make_data(config) if data is None else data
-    return train(config, data, name, config.lrs[i], lambdas_of(config, name)[j], seed)[2]
+def _check_point(point: dict) -> None:
+    """A run's final losses, both numbers or both null (diverged), and the steps it took."""
+    losses = [point.get("train_loss"), point.get("val_loss")]
+    if not (all(v is None for v in losses) or all(isinstance(v, (int, float)) for v in losses)):
+        raise ValueError(f"train_loss and val_loss must be two numbers or two nulls, got {losses}")
+    if isinstance(point.get("steps"), bool) or not isinstance(point.get("steps"), int):
+        raise ValueError(f"steps must be an integer, got {point.get('steps')!r}")
 
 
-def assemble(config: GridConfig, runs: dict[tuple[str, int, int, int], Run]) -> dict:
-    """Arrange runs as ``{optimizer: {"val_loss": [lr][λ][seed], "train_loss": …}}`` (JSON)."""
-    results = {}
-    for name in OPTIMIZERS:
-        shape = (len(config.lrs), len(lambdas_of(config, name)), len(config.init_seeds))
-        table = {key: np.full(shape, np.nan) for key in ("val_loss", "train_loss")}
-        for (opt_name, i, j, seed), run in runs.items():
-            if opt_name == name:
-                k = config.init_seeds.index(seed)
-                table["val_loss"][i, j, k] = run.val_loss
-                table["train_loss"][i, j, k] = run.train_loss
-        # JSON has no nan: a diverged run is stored as null
-        results[name] = {key: _nan_to_none(value) for key, value in table.items()}
-    return results
+def spec(config: GridConfig = GridConfig()) -> precomputed.Spec:
+    """The stored grid for ``config`` (the book's file: :data:`STORED`, the default config)."""
+    return precomputed.Spec(
+        name="grid_adam_l2_vs_adamw",
+        command="python scripts/grid_adam_l2_vs_adamw.py",
+        threads=config.threads,
+        config=asdict(config),
+        axes=("optimizer", "η", "λ", "seed"),
+        points=_points(config),
+        digits=12,  # float64 runs: keep them close to what was computed
+        check=_check_point,
+    )
 
 
-def _nan_to_none(values: np.ndarray) -> list:
-    return np.where(np.isnan(values), None, values).tolist()
+STORED = spec()
+
+
+def run_point(name: str, lr: float, lam: float, seed: int) -> dict:
+    """Train one run of the stored grid (the data and model of the default :class:`GridConfig`)
+    and return what the file stores for it: final losses (null if it diverged) and steps."""
+    config = GridConfig()
+    run = train(config, make_data(config), name, lr, lam, seed)[2]
+    return {"train_loss": run.train_loss, "val_loss": run.val_loss, "steps": run.steps}
 
 
 class Grid(NamedTuple):
@@ -246,22 +252,43 @@ class Grid(NamedTuple):
         return self.val_loss.mean(axis=-1)
 
 
-def load_grid(config: GridConfig = GridConfig()) -> dict[str, Grid]:
-    """The stored grid for ``config`` (a ValueError naming the command if it is stale)."""
-    record = precomputed.load_results(NAME, asdict(config))
-    grids = {}
-    for name in OPTIMIZERS:
-        stored = record["results"][name]
-        # np.array(..., dtype=float) reads null (None) back as nan
-        as_array = {key: np.array(stored[key], dtype=float) for key in ("val_loss", "train_loss")}
-        grids[name] = Grid(
-            name,
-            np.array(config.lrs),
-            np.array(lambdas_of(config, name)),
-            as_array["val_loss"],
-            as_array["train_loss"],
-        )
-    return grids
+@dataclass(frozen=True)
+class GridStore(precomputed.Stored):
+    """The stored grid: its runs by key, and :meth:`grids`, the arrays the chapter plots."""
+
+    def grids(self) -> dict[str, Grid]:
+        """One :class:`Grid` per optimizer: losses shaped (η, λ, seeds), nan where diverged."""
+        config = GridConfig(**{**self.record["config"], **_tuples(self.record["config"])})
+        grids = {}
+        for name in OPTIMIZERS:
+            lambdas = lambdas_of(config, name)
+            table = {
+                key: np.array(
+                    [
+                        [
+                            [self.point(name, lr, lam, seed)[key] for seed in config.init_seeds]
+                            for lam in lambdas
+                        ]
+                        for lr in config.lrs
+                    ],
+                    dtype=float,  # null (a diverged run) becomes nan
+                )
+                for key in ("val_loss", "train_loss")
+            }
+            lrs, lams = np.array(config.lrs), np.array(lambdas)
+            grids[name] = Grid(name, lrs, lams, table["val_loss"], table["train_loss"])
+        return grids
+
+
+def _tuples(config: dict) -> dict:
+    """The tuple fields of :class:`GridConfig`, which JSON stores as lists."""
+    return {key: tuple(value) for key, value in config.items() if isinstance(value, list)}
+
+
+def load() -> GridStore:
+    """The stored grid, checked (an error naming the command if :class:`GridConfig` changed
+    since it was made, or the file is damaged)."""
+    return precomputed.load(STORED, GridStore)
 
 
 class Best(NamedTuple):

@@ -12,9 +12,9 @@ rule          token/position tables   LayerNorm gains, biases
 ============  ======================  ===========================
 
 (Linear weights are decayed by all four; the output head is the token table, tied.)
-:func:`run_sweep` trains the chapter-4 CPU preset under each rule and several λ and keeps the
-norms of those tensors; ``python scripts/sweep_decay_rules.py`` stores the result, which the
-chapter plots with :func:`norms_figure`.
+:func:`run_point` trains the chapter-4 CPU preset under one rule, λ and seed and keeps the norms
+of those tensors; ``python scripts/sweep_decay_rules.py`` stores every point of :data:`STORED`
+(each rule at each λ, over three seeds), which the chapter plots with :func:`norms_figure`.
 
 :func:`load_state_dict_checked` is the resume that refuses a state saved in another order:
 PyTorch's ``Optimizer.load_state_dict`` pairs saved moments with parameters by position only.
@@ -25,31 +25,36 @@ Introduced in chapter 3 (Which weights to decay).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from helpers import optim_state, precomputed
+from helpers import corpus, optim_state, precomputed
 from helpers.checks import check_choice
 from helpers.optim import WeightDecayOptimizer
 from helpers.param_groups import RULES
-from helpers.train import CPU_PRESET, TrainConfig, train
+from helpers.spreads import Check
+from helpers.train import CPU_PRESET, train
 
-SWEEP_NAME = "decay_rules"
-SWEEP_COMMAND = "python scripts/sweep_decay_rules.py"
 # One thread: on the busy 2-core machine two threads were slower, and the count must be fixed
 # for the stored numbers to be reproducible.
-SWEEP_THREADS = 1
+THREADS = 1
 # The chapter-4 CPU preset, evaluated twice as often for smoother norm curves.
 SWEEP_TRAIN = replace(CPU_PRESET, eval_every=25, device="cpu")
 SWEEP_LAMBDAS = (0.0, 0.1, 0.3, 1.0, 3.0)
+SEEDS = (0, 1, 2)  # every point over these seeds (model initialisation and batch order)
+# At λ = 0 no rule decays anything: one run, under this name, stands for every rule.
+ANY_RULE = "any"
 # What the sweep records besides the losses: the token table (also the output head), the
 # position table and every LayerNorm gain.
 TRACK = ("transformer.wte.weight", "transformer.wpe.weight", "*ln_*.weight")
 WTE, WPE = TRACK[0], TRACK[1]
+GAINS = tuple(
+    f"transformer.h.{layer}.ln_{i}.weight" for layer in range(SWEEP_TRAIN.n_layer) for i in (1, 2)
+) + ("transformer.ln_f.weight",)  # what "*ln_*.weight" matches
 
 RULE_COLORS = {"mingpt": "#1b9e77", "nanogpt": "#d95f02", "olmo2": "#7570b3", "all": "#e7298a"}
 RULE_LABELS = {
@@ -60,46 +65,67 @@ RULE_LABELS = {
 }
 
 
-def sweep_config(
-    train_config: TrainConfig = SWEEP_TRAIN, lambdas: Sequence[float] = SWEEP_LAMBDAS
-) -> dict:
-    """Everything that decides the stored numbers (its hash guards the data file)."""
-    return {
-        "train": asdict(train_config),
-        "lambdas": [float(lam) for lam in lambdas],
-        "rules": list(RULES),
-        "track": list(TRACK),
-    }
+def _points(seeds: Sequence[int]) -> tuple[tuple[str, float, int], ...]:
+    """(rule, λ, seed) to train: λ = 0 once per seed (under ANY_RULE), every rule at each λ > 0."""
+    per_seed = [(ANY_RULE, 0.0)] if 0.0 in SWEEP_LAMBDAS else []
+    per_seed += [(rule, float(lam)) for lam in SWEEP_LAMBDAS if lam > 0 for rule in RULES]
+    return tuple((rule, lam, seed) for seed in seeds for rule, lam in per_seed)
 
 
-def sweep_points(lambdas: Sequence[float] = SWEEP_LAMBDAS) -> list[tuple[str, float]]:
-    """(rule, λ) pairs to train. At λ = 0 no rule decays anything, so one run stands for all."""
-    points = [("nanogpt", 0.0)] if 0.0 in lambdas else []
-    return points + [(rule, float(lam)) for lam in lambdas if lam > 0 for rule in RULES]
+# The curves a point keeps, one value per evaluation (paths inside a point).
+CURVES = ("train_loss", "val_loss", *(f"norms/{name}" for name in (WTE, WPE, *GAINS)))
 
 
-def point_key(rule: str, lam: float) -> str:
-    """The results key of one run: ``"olmo2 λ=1"``; every rule at λ = 0 is ``"λ=0"``."""
-    return "λ=0" if lam == 0 else f"{rule} λ={lam:g}"
+def _check_point(point: dict) -> None:
+    precomputed.check_curves(point, CURVES)
+    if point.get("data_fingerprint") != corpus.FINGERPRINT:
+        raise ValueError(f"data_fingerprint is {point.get('data_fingerprint')!r}, not the corpus's")
 
 
-def run_point(
-    rule: str,
-    lam: float,
-    train_config: TrainConfig = SWEEP_TRAIN,
-    stop_after: int | None = None,
-) -> dict[str, list]:
-    """Train one (rule, λ) and return its curves: steps, losses and the tracked norms.
+def _point_config(rule: str, lam: float, seed: int) -> dict:
+    return {"train": asdict(SWEEP_TRAIN), "track": list(TRACK), "data": corpus.FINGERPRINT}
 
-    ``stop_after`` ends the run after that many steps (the history up to there is identical to
-    the full run's, which is how the tests re-check a stored run cheaply).
+
+def spec(seeds: Sequence[int] = SEEDS) -> precomputed.Spec:
+    """The stored sweep for ``seeds`` (the book's file: :data:`STORED`)."""
+    return precomputed.Spec(
+        name="decay_rules",
+        command="python scripts/sweep_decay_rules.py",
+        threads=THREADS,
+        config={
+            "train": asdict(SWEEP_TRAIN),
+            "lambdas": [float(lam) for lam in SWEEP_LAMBDAS],
+            "rules": list(RULES),
+            "seeds": list(seeds),
+            "track": list(TRACK),
+            "data": corpus.FINGERPRINT,
+            "threads": THREADS,
+        },
+        axes=("rule", "λ", "seed"),
+        points=_points(seeds),
+        check=_check_point,
+        point_config=_point_config,
+    )
+
+
+STORED = spec()
+# What a live run is compared on (helpers.spreads): the first 100 steps of OLMo 2's rule at λ = 1.
+CHECKS = {"first 100 steps": Check(point=("olmo2", 1.0, 0), series=CURVES, until=100)}
+
+
+def run_point(rule: str, lam: float, seed: int, until: int | None = None) -> dict[str, list]:
+    """Train one (rule, λ, seed) and return its curves: steps, losses and the tracked norms.
+
+    ``until`` ends the run after that step (the history up to there is identical to the full
+    run's, which is how the tests re-check a stored run cheaply).
     """
-    callback = None if stop_after is None else (lambda step, _history: step >= stop_after)
-    history = train(train_config, rule=rule, weight_decay=lam, track=TRACK, callback=callback)
-    if history.stopped == "interrupted":  # Ctrl-C: stop the sweep, keep nothing of this run
-        raise KeyboardInterrupt(history.message)
+    callback = None if until is None else (lambda step, _history: step >= until)
+    train_rule = "nanogpt" if rule == ANY_RULE else rule  # at λ = 0 every rule trains alike
+    config = replace(SWEEP_TRAIN, rule=train_rule, weight_decay=lam, seed=seed)
+    history = train(config, track=TRACK, callback=callback)
+    precomputed.stop_if_interrupted(history.stopped, STORED.key(rule, lam, seed))
     if history.stopped not in ("finished", "callback"):
-        raise RuntimeError(f"{point_key(rule, lam)}: {history.message}")
+        raise RuntimeError(f"{STORED.key(rule, lam, seed)}: {history.message}")
     return {
         "step": history.step,
         "train_loss": history.train_loss,
@@ -109,33 +135,27 @@ def run_point(
     }
 
 
-def run_sweep(
-    train_config: TrainConfig = SWEEP_TRAIN,
-    lambdas: Sequence[float] = SWEEP_LAMBDAS,
-    run: Callable[[str, float], dict] | None = None,
-) -> dict[str, dict]:
-    """Every point of :func:`sweep_points`, keyed by :func:`point_key`."""
-    run = run or (lambda rule, lam: run_point(rule, lam, train_config))
-    return {point_key(rule, lam): run(rule, lam) for rule, lam in sweep_points(lambdas)}
+def load() -> precomputed.Stored:
+    """The stored sweep, checked; an error naming the command if the configuration changed or
+    the file is damaged."""
+    return precomputed.load(STORED)
 
 
-def load_sweep() -> dict:
-    """The stored sweep; fails, naming the command, if the code's configuration has changed."""
-    return precomputed.load_results(SWEEP_NAME, sweep_config())
+def point(stored: precomputed.Stored, rule: str, lam: float, seed: int = 0) -> dict:
+    """The stored run of ``rule`` at λ (any rule at λ = 0: they are one run)."""
+    rule = check_choice("rule", rule, RULES)
+    return stored.point(ANY_RULE if lam == 0 else rule, float(lam), seed)
 
 
-def curves(results: dict[str, dict], rule: str, lam: float) -> dict[str, list[float]]:
+def curves(
+    stored: precomputed.Stored, rule: str, lam: float, seed: int = 0
+) -> dict[str, list[float]]:
     """One run's plotted series: ‖W_E‖, the RMS LayerNorm gain and the validation loss.
 
     The RMS gain is √(Σ‖g‖²/count) over every LayerNorm gain g; it is 1 at initialisation,
     when every gain is 1.
     """
-    rule = check_choice("rule", rule, RULES)
-    key = point_key(rule, lam)
-    if key not in results:
-        stored = sorted({0.0} | {float(k.split("λ=")[1]) for k in results})
-        check_choice("lam", lam, stored)  # names the stored λ
-    run = results[key]
+    run = point(stored, rule, lam, seed)
     gains = [run["norms"][name] for name in run["norms"] if ".ln_" in name]
     count = SWEEP_TRAIN.n_embd * len(gains)  # every gain has n_embd entries
     return {
@@ -146,7 +166,7 @@ def curves(results: dict[str, dict], rule: str, lam: float) -> dict[str, list[fl
     }
 
 
-def norms_figure(results: dict[str, dict], lambdas: Sequence[float], value: float | None = None):
+def norms_figure(stored: precomputed.Stored, lambdas: Sequence[float], value: float | None = None):
     """Three panels over training steps for one λ: ‖W_E‖, RMS LayerNorm gain, validation loss.
 
     One line per rule, and λ = 0 dashed in black for reference. The axes are fixed over all of
@@ -159,8 +179,8 @@ def norms_figure(results: dict[str, dict], lambdas: Sequence[float], value: floa
         "gain_rms": "RMS LayerNorm gain (log scale)",
         "val_loss": "validation loss (nats)",
     }
-    every = [curves(results, rule, lam) for rule in RULES for lam in lambdas]
-    reference = curves(results, "nanogpt", 0.0)
+    every = [curves(stored, rule, lam) for rule in RULES for lam in lambdas]
+    reference = curves(stored, "nanogpt", 0.0)
     lines = {}
     for ax, (key, title) in zip(axes, panels.items(), strict=True):
         ax.plot(reference["step"], reference[key], "k--", lw=1.2, label="λ = 0 (any rule)")
@@ -193,7 +213,7 @@ def norms_figure(results: dict[str, dict], lambdas: Sequence[float], value: floa
 
     def update(lam: float) -> None:
         for rule in RULES:
-            series = curves(results, rule, lam)
+            series = curves(stored, rule, lam)
             for key in panels:
                 lines[rule, key].set_data(series["step"], series[key])
         suptitle.set_text(f"Four decay rules at λ = {lam:g} (AdamW, η = {SWEEP_TRAIN.lr:g})")

@@ -4,16 +4,15 @@ The chapter plots a sweep that takes minutes to train, so it is trained once by
 
     python scripts/sweep_tiny_gpt.py
 
-and stored in ``helpers/data/tiny_gpt_sweep.json`` with :mod:`helpers.precomputed`. Each point
-is one run of :data:`SWEEP_CONFIG` (the CPU preset, evaluated every 20 steps) on the CPU with
-:data:`THREADS` torch threads: every λ of :data:`LAMBDAS` under the nanoGPT rule, and
-:data:`RULE_LAMBDA` once more under the minGPT rule. A point keeps only what the chapter shows:
+and stored in ``helpers/data/tiny_gpt_sweep.json`` by :func:`helpers.precomputed.make`. Each
+point is one run of :data:`SWEEP_CONFIG` (the CPU preset, evaluated every 20 steps) on the CPU
+with :data:`THREADS` torch threads, named by rule, λ and seed (``"rule=nanogpt/λ=3/seed=0"``):
+every λ of :data:`LAMBDAS` under the nanoGPT rule and :data:`RULE_LAMBDA` once more under the
+minGPT rule, each over the seeds of :data:`SEEDS`. A point keeps only what the chapter shows:
 losses, weight norms and the overlap with the initial weights at each evaluation, and a sample
-of generated text. ``tests/test_gpt_sweep.py`` re-trains one point and compares.
-
-The training text is Python's own help text, which changes with Python's minor version, so the
-stored file records the data's fingerprint; on another Python the chapter still plots the stored
-sweep, and its live runs train on that Python's text.
+of generated text with the share of it copied from the training text. The training text is the
+frozen corpus of :mod:`helpers.corpus`, the same on every Python. ``tests/test_gpt_sweep.py``
+re-trains one point and compares (:data:`CHECKS`, :mod:`helpers.spreads`).
 
 Introduced in chapter 4 (train a tiny GPT with a λ slider).
 """
@@ -25,21 +24,23 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
+from helpers import corpus, precomputed
 from helpers.checks import check_int
 from helpers.data import CharData, char_data
 from helpers.param_groups import param_groups
-from helpers.precomputed import load_results
+from helpers.runtime import cpu_threads
+from helpers.spreads import Check
 from helpers.train import CPU_PRESET, History, TrainConfig, train
 
-NAME = "tiny_gpt_sweep"
-COMMAND = "python scripts/sweep_tiny_gpt.py"
-THREADS = 2  # torch threads of every stored run (and of the test that re-runs one)
+# torch threads of every stored run (and of the runs compared with them). One: on a busy 2-core
+# machine two threads are several times slower.
+THREADS = 1
+SEEDS = (0, 1, 2)  # every point over these seeds (the chapter's single runs use seed 0)
 # The slider's values: λ = 0, then roughly ×3 apart up to 30, where this model's validation loss
 # turns up again. With η = 3e-3, τ = 1/(ηλ) runs from 3,333 steps (λ = 0.1, far longer than the
 # 400-step run) down to 11 steps (λ = 30).
 LAMBDAS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
-# The decay rules this sweep trains, two of helpers.param_groups.RULES: nanoGPT's for every λ,
-# minGPT's once more at RULE_LAMBDA.
+# The decay rules this sweep trains: nanoGPT's for every λ, minGPT's once more at RULE_LAMBDA.
 SWEEP_RULES = ("nanogpt", "mingpt")
 RULE_LAMBDA = 10.0
 TRACK = ("transformer.wte.weight", "transformer.wpe.weight")  # wte is also the tied output head
@@ -59,28 +60,6 @@ class SampleSettings:
 
 
 SAMPLE = SampleSettings()
-
-
-def sweep_config() -> dict:
-    """Everything that decides the stored numbers, as the dict whose hash the file records.
-
-    The Python version (and with it the training text) is not part of it: on another Python the
-    stored sweep still loads, and the file's ``python`` and data fingerprint say what it used.
-    """
-    return {
-        "train": asdict(SWEEP_CONFIG),
-        "lambdas": list(LAMBDAS),
-        "rules": list(SWEEP_RULES),
-        "rule_lambda": RULE_LAMBDA,
-        "track": list(TRACK),
-        "sample": asdict(SAMPLE),
-        "threads": THREADS,
-    }
-
-
-def point_key(lam: float, rule: str = "nanogpt") -> str:
-    """The name of a stored run, e.g. ``"nanogpt/3"``."""
-    return f"{rule}/{lam:g}"
 
 
 def sample_text(history: History, settings: SampleSettings = SAMPLE) -> str:
@@ -156,55 +135,127 @@ class InitOverlap:
         self.values.append(inner / self.norm2)
 
 
-def _rounded(values):
-    """Six significant digits: far below the 1e-3 re-run tolerance, and a small file."""
-    return [float(f"{v:.6g}") for v in values]
+def _points(seeds) -> tuple[tuple[str, float, int], ...]:
+    runs = [("nanogpt", lam) for lam in LAMBDAS] + [("mingpt", RULE_LAMBDA)]
+    return tuple((rule, lam, seed) for seed in seeds for rule, lam in runs)
 
 
-def run_point(
-    lam: float,
-    rule: str = "nanogpt",
-    data: CharData | None = None,
-    config: TrainConfig = SWEEP_CONFIG,
-) -> dict:
-    """Train one point of the sweep and return what the file stores for it."""
-    data = (char_data() if data is None else data).with_train_chars(config.train_chars)
-    config = replace(config, weight_decay=lam, rule=rule)
-    overlap = InitOverlap()
-    history = train(config, data=data, track=TRACK, callback=overlap)
-    if history.stopped == "interrupted":  # Ctrl-C: stop the sweep, keep nothing of this run
-        raise KeyboardInterrupt(history.message)
-    decayed = param_groups(history.model, lam, rule=rule)[0]["params"]
+# The curves a point keeps, one value per evaluation (paths inside a point).
+CURVES = (
+    "train_loss",
+    "val_loss",
+    "init_overlap",
+    "group_norm/decay",
+    "group_norm/no_decay",
+    *(f"tensor_norm/{name}" for name in TRACK),
+)
+
+
+def _check_point(point: dict) -> None:
+    """The shape of a stored run: a finished run with one value per evaluation in every curve."""
+    if point.get("stopped") != "finished":
+        raise ValueError(f"stopped is {point.get('stopped')!r}, not 'finished'")
+    precomputed.check_curves(point, CURVES)
+    if not isinstance(point.get("sample"), str) or not point["sample"].startswith(SAMPLE.prompt):
+        raise ValueError(f"sample must be text that starts with {SAMPLE.prompt!r}")
+    for key in ("decay_params", "copied"):
+        if not isinstance(point.get(key), (int, float)):
+            raise ValueError(f"{key} must be a number")
+
+
+def _point_config(rule: str, lam: float, seed: int) -> dict:
     return {
-        "lambda": lam,
-        "rule": rule,
-        "stopped": history.stopped,
-        "step": history.step,
-        "train_loss": _rounded(history.train_loss),
-        "val_loss": _rounded(history.val_loss),
-        "group_norm": {k: _rounded(v) for k, v in history.group_norm.items()},
-        "tensor_norm": {k: _rounded(v) for k, v in history.tensor_norm.items()},
-        "init_overlap": _rounded(overlap.values),
-        "decay_params": sum(p.numel() for p in decayed),
-        "sample": sample_text(history),
+        "train": asdict(SWEEP_CONFIG),
+        "track": list(TRACK),
+        "sample": asdict(SAMPLE),
+        "data": corpus.FINGERPRINT,
     }
 
 
-def run_sweep(data: CharData | None = None, log=print) -> dict:
-    """Every point of the sweep, keyed by :func:`point_key`, and the data they trained on."""
-    data = char_data() if data is None else data
-    points = {}
-    runs = [(lam, "nanogpt") for lam in LAMBDAS] + [
-        (RULE_LAMBDA, rule) for rule in SWEEP_RULES if rule != "nanogpt"
-    ]
-    for lam, rule in runs:
-        point = run_point(lam, rule, data)
-        points[point_key(lam, rule)] = point
-        log(
-            f"{point_key(lam, rule):12s} train {point['train_loss'][-1]:.3f} "
-            f"val {point['val_loss'][-1]:.3f} decay-group norm "
-            f"{point['group_norm']['decay'][-1]:.2f}"
-        )
+def spec(seeds=SEEDS) -> precomputed.Spec:
+    """The stored sweep for ``seeds`` (the book's file: :data:`STORED`)."""
+    return precomputed.Spec(
+        name="tiny_gpt_sweep",
+        command="python scripts/sweep_tiny_gpt.py",
+        threads=THREADS,
+        config={
+            "train": asdict(SWEEP_CONFIG),
+            "lambdas": list(LAMBDAS),
+            "rules": list(SWEEP_RULES),
+            "rule_lambda": RULE_LAMBDA,
+            "seeds": list(seeds),
+            "track": list(TRACK),
+            "sample": asdict(SAMPLE),
+            "data": corpus.FINGERPRINT,
+            "threads": THREADS,
+        },
+        axes=("rule", "λ", "seed"),
+        points=_points(seeds),
+        check=_check_point,
+        point_config=_point_config,
+    )
+
+
+STORED = spec()
+# What a live run is compared on (helpers.spreads): the run at the best λ, as chapter 4 trains it
+# live and tests/test_gpt_sweep.py re-trains it.
+CHECK_LAMBDA = 10.0
+CHECKS = {"λ = 10 run": Check(point=("nanogpt", CHECK_LAMBDA, 0), series=CURVES)}
+
+
+def train_point(
+    rule: str,
+    lam: float,
+    seed: int = 0,
+    *,
+    until: int | None = None,
+    config: TrainConfig = SWEEP_CONFIG,
+    data: CharData | None = None,
+    threads: int | None = None,
+) -> tuple[History, dict]:
+    """Train one point of the sweep; return its :class:`~helpers.train.History` (with the model)
+    and what the file stores for it.
+
+    ``until`` stops after that step (the history up to there is the full run's); ``threads``
+    sets torch's CPU threads for this run only (the stored runs used :data:`THREADS`).
+    """
+    data = (char_data() if data is None else data).with_train_chars(config.train_chars)
+    config = replace(config, weight_decay=lam, rule=rule, seed=seed)
+    overlap = InitOverlap()
+
+    def callback(step: int, history: History) -> bool:
+        overlap(step, history)
+        return until is not None and step >= until
+
+    with cpu_threads(threads):
+        history = train(config, data=data, track=TRACK, callback=callback)
+    precomputed.stop_if_interrupted(history.stopped, STORED.key(rule, lam, seed))
+    decayed = param_groups(history.model, lam, rule=rule)[0]["params"]
+    sample = sample_text(history)
+    point = {
+        "stopped": history.stopped,  # "callback" when cut short by until
+        "step": history.step,
+        "train_loss": history.train_loss,
+        "val_loss": history.val_loss,
+        "group_norm": history.group_norm,
+        "tensor_norm": history.tensor_norm,
+        "init_overlap": overlap.values,
+        "decay_params": sum(p.numel() for p in decayed),
+        "sample": sample,
+        "copied": copied_fraction(sample, data.vocab.decode(data.train)),
+    }
+    return history, point
+
+
+def run_point(rule: str, lam: float, seed: int, until: int | None = None) -> dict:
+    """One point of the sweep as the file stores it (see :func:`train_point`)."""
+    return train_point(rule, lam, seed, until=until)[1]
+
+
+def data_record() -> dict:
+    """What the file says about the training text, the text itself included (the chapter
+    searches it for copied pieces)."""
+    data = char_data()
     train_part = data.with_train_chars(SWEEP_CONFIG.train_chars)
     return {
         "data": {
@@ -213,20 +264,21 @@ def run_sweep(data: CharData | None = None, log=print) -> dict:
             "train_chars": len(train_part.train),
             "vocab_size": data.vocab.size,
             "train_text": data.vocab.decode(train_part.train),
-        },
-        "points": points,
+        }
     }
 
 
 @dataclass(frozen=True)
-class Sweep:
-    """The stored sweep as the chapter uses it."""
+class Sweep(precomputed.Stored):
+    """The stored sweep as the chapter uses it: points by λ (and rule, seed), the data."""
 
-    record: dict  # the whole file: command, config, versions, results
-
-    @property
-    def points(self) -> dict[str, dict]:
-        return self.record["results"]["points"]
+    def __post_init__(self):
+        data = self.record["results"].get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("train_text"), str):
+            raise precomputed.StoredDataError(
+                f"{STORED.name}.json has no training text in results/data; "
+                f"regenerate it with: {STORED.command}"
+            )
 
     @property
     def data(self) -> dict:
@@ -237,6 +289,10 @@ class Sweep:
         return list(self.record["config"]["lambdas"])
 
     @property
+    def seeds(self) -> list[int]:
+        return list(self.record["config"]["seeds"])
+
+    @property
     def lr(self) -> float:
         return self.record["config"]["train"]["lr"]
 
@@ -244,29 +300,24 @@ class Sweep:
     def steps(self) -> int:
         return self.record["config"]["train"]["steps"]
 
-    def point(self, lam: float, rule: str = "nanogpt") -> dict:
-        try:
-            return self.points[point_key(lam, rule)]
-        except KeyError:
-            raise KeyError(
-                f"no stored run for λ = {lam:g} with the {rule} rule; "
-                f"stored: {', '.join(self.points)}"
-            ) from None
+    def point(self, lam: float, rule: str = "nanogpt", seed: int = 0) -> dict:
+        """The run at λ (nanoGPT rule and seed 0 unless given)."""
+        return super().point(rule, float(lam), seed)
 
-    def final(self, key: str, group: str | None = None) -> dict[float, float]:
+    def final(self, key: str, group: str | None = None, seed: int = 0) -> dict[float, float]:
         """λ → the last value of ``key`` (e.g. ``"val_loss"``, or ``"group_norm"`` and a group)
-        over the nanoGPT-rule sweep."""
+        over the nanoGPT-rule sweep of one seed."""
         out = {}
         for lam in self.lambdas:
-            values = self.point(lam)[key]
+            values = self.point(lam, seed=seed)[key]
             out[lam] = (values[group] if group else values)[-1]
         return out
 
 
-def load_sweep() -> Sweep:
-    """The stored sweep; an error naming the regeneration command if the code's configuration
-    changed since it was made."""
-    return Sweep(load_results(NAME, sweep_config()))
+def load() -> Sweep:
+    """The stored sweep, checked: an error naming the regeneration command if the code's
+    configuration changed since it was made, or the file is damaged."""
+    return precomputed.load(STORED, Sweep)
 
 
 def tau(lr: float, lam: float) -> float:

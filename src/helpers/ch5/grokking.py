@@ -31,8 +31,14 @@ from torch import nn
 
 from helpers.checks import check_betas, check_bool, check_int, check_real, check_seed
 from helpers.history import norm
-from helpers.precomputed import load_results
-from helpers.runtime import cpu_threads, flush_denormals, get_device, interrupts_held, set_seed
+from helpers.runtime import (
+    cpu_threads,
+    flush_denormals,
+    get_device,
+    grad_mode_kept,
+    interrupts_held,
+    set_seed,
+)
 from helpers.schedules import warmup
 
 
@@ -258,7 +264,8 @@ def train_grokking(
     kept, with one entry per evaluation in every list.
 
     ``num_threads`` sets torch's CPU threads for this run only (``None``: leave them as they
-    are). The stored runs used ``THREADS``; the same count gives the same float32 sums.
+    are). The stored runs (:mod:`helpers.ch5.sweep`) used ``sweep.THREADS``; the same count gives
+    the same float32 sums.
     Subnormal floats (below 1.2e-38) are flushed to zero during the run, and the caller's
     setting is restored after: once the network is confident, the loss's gradient with respect
     to the logits holds the wrong answers' probabilities, many of them subnormal, and some CPUs
@@ -268,7 +275,7 @@ def train_grokking(
     if not isinstance(config, GrokConfig):
         raise ValueError(f"config must be a GrokConfig, got {config!r}")
     dev = get_device(device)
-    with cpu_threads(num_threads), flush_denormals():
+    with cpu_threads(num_threads), flush_denormals(), grad_mode_kept():
         return _train(config, dev)
 
 
@@ -333,59 +340,3 @@ def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
     if stopped == "max_steps" and grok_step is not None:
         stopped = "grokked"
     return GrokResult(config, history, grok_step, stopped, time.perf_counter() - start, model)
-
-
-# ---------------------------------------------------------------------------------------------
-# Precomputed runs (chapter 5 plots them; `python scripts/sweep_grokking.py` makes them)
-# ---------------------------------------------------------------------------------------------
-
-SEEDS = (0, 1, 2)
-SWEEP_LAMBDAS = (0.0, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
-# Step caps of the sweep: runs with λ < 1 need up to ~10k steps to grok; those with λ ≥ 1 grok
-# well before 5000 or (λ = 10) never fit the training set. A run that hits its cap "did not grok".
-SWEEP_STEPS = {"lambda<1": 10_000, "lambda>=1": 5000}
-NO_DECAY_STEPS = 3000  # the λ = 0 runs: no early stopping, this many steps
-# Stored histories keep every evaluation up to step 200, then one every 50 steps, and the last.
-THIN = {"all_until": 200, "then_every": 50}
-# torch threads for making and for re-checking the stored runs: float32 sums, and so the
-# trajectories, depend on it. One thread: on a busy 2-core machine two are ~3× slower.
-THREADS = 1
-PRECOMPUTED = "grokking"  # helpers/data/grokking.json
-
-
-def precomputed_runs() -> dict[str, GrokConfig]:
-    """Every stored run by name: λ = 1 and λ = 0 over three seeds, and the λ sweep (seed 0).
-
-    In the order the sweep script trains them (quick, informative runs first). The sweep's
-    λ = 0 and λ = 1 points are the seed-0 runs above (same configuration, trained once).
-    """
-    no_decay = dict(weight_decay=0.0, max_steps=NO_DECAY_STEPS, stop_at_target=False)
-    runs = {}
-    for seed in SEEDS:
-        runs[f"lambda=1/seed={seed}"] = GrokConfig(seed=seed, max_steps=SWEEP_STEPS["lambda>=1"])
-    for seed in SEEDS:
-        runs[f"lambda=0/seed={seed}"] = GrokConfig(seed=seed, **no_decay)
-    for lam in sorted(SWEEP_LAMBDAS, reverse=True):
-        if lam == 0:
-            runs["sweep/lambda=0"] = GrokConfig(**no_decay)
-        else:
-            cap = SWEEP_STEPS["lambda<1" if lam < 1 else "lambda>=1"]
-            runs[f"sweep/lambda={lam:g}"] = GrokConfig(weight_decay=lam, max_steps=cap)
-    return runs
-
-
-def precomputed_config() -> dict:
-    """The configuration whose hash the stored file must carry."""
-    return {
-        "runs": {name: config.to_dict() for name, config in precomputed_runs().items()},
-        "thin": THIN,
-        "threads": THREADS,
-    }
-
-
-def load_precomputed() -> dict[str, dict]:
-    """The stored runs by name: ``grok_step``, ``stopped``, ``seconds`` and a ``history``.
-
-    Raises ``ValueError`` (naming the command to run) if the runs in code changed since.
-    """
-    return load_results(PRECOMPUTED, precomputed_config())["results"]
