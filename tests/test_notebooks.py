@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import nbformat
@@ -19,8 +20,41 @@ ids = [p.name for p in NOTEBOOKS]
 
 def test_bootstrap_names_the_configured_repository():
     source = nbtools.bootstrap_source()
-    assert "google.colab" in source and "git+https://github.com/" in source
+    assert "git+https://github.com/" in source
     assert "@main" in source or "@v" in source
+
+
+@pytest.mark.parametrize(
+    ("installed", "expected_args"),
+    [
+        ("0.1.0", None),  # the right version: nothing runs, nothing is cloned
+        (None, []),  # missing (Colab, a downloaded notebook): installed with its dependencies
+        ("0.0.9", ["--force-reinstall", "--no-deps"]),  # stale: replaced, nothing else touched
+    ],
+)
+def test_bootstrap_installs_only_when_missing_or_stale(monkeypatch, installed, expected_args):
+    import importlib.metadata
+    import subprocess
+
+    source = nbtools.bootstrap_source()
+    version = re.search(r'if installed != "([^"]+)"', source).group(1)
+    calls = []
+
+    def fake_version(name):
+        assert name == "weight-decay-decoupled"
+        if installed is None:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return version if installed == "0.1.0" else installed
+
+    monkeypatch.setattr(importlib.metadata, "version", fake_version)
+    monkeypatch.setattr(subprocess, "run", lambda args, check: calls.append(args))
+    exec(compile(source, "bootstrap", "exec"), {})
+    if expected_args is None:
+        assert calls == []
+    else:
+        (args,) = calls
+        assert args[1:5] == ["-m", "pip", "install", "-q"] and "%pip" not in source
+        assert args[5:-1] == expected_args and args[-1].startswith("weight-decay-decoupled @ git+")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)

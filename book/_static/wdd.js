@@ -1,0 +1,79 @@
+/* The book's own page behaviour (linked on every page by _config.yml).
+ *
+ * 1. Navigation: pydata-sphinx-theme 0.17.1 binds its drawer to the first `.primary-toggle`
+ *    (and `.secondary-toggle`) on the page, a hidden duplicate; the visible buttons did nothing
+ *    (pydata-sphinx-theme #2451, sphinx-book-theme #988). Visible buttons here forward the
+ *    click to the bound one, which opens the drawer; on wide screens the ≡ button collapses and
+ *    restores the left sidebar instead. Remove when the pinned theme fixes it.
+ * 2. Figures with side-by-side panels (`data-wdd-cuts`, fractions of the width where one panel
+ *    ends) are shown one panel under the other on narrow screens, each at a readable size. The
+ *    panels are windows onto the same image: nothing more is downloaded.
+ */
+(function () {
+  "use strict";
+  const WIDE = window.matchMedia("(min-width: 960px)");
+
+  function setupToggles(selector) {
+    const toggles = Array.from(document.querySelectorAll(selector));
+    if (toggles.length < 2) return;
+    const bound = toggles[0];
+    toggles.slice(1).forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        event.stopPropagation();
+        if (selector === ".primary-toggle" && WIDE.matches) {
+          const collapsed = document.body.classList.toggle("wdd-nav-collapsed");
+          button.setAttribute("aria-expanded", String(!collapsed));
+          return;
+        }
+        bound.click();
+      });
+    });
+  }
+
+  function splitFigure(img) {
+    const cuts = (img.dataset.wddCuts || "").split(",").filter(Boolean).map(Number);
+    const width = Number(img.getAttribute("width")) || img.naturalWidth / 2;
+    const height = Number(img.getAttribute("height")) || img.naturalHeight / 2;
+    if (!cuts.length || !width || !height || img.dataset.wddSplit) return;
+    img.dataset.wddSplit = "1";
+    const edges = [0].concat(cuts, [1]);
+    const panels = document.createElement("div");
+    panels.className = "wdd-panels";
+    for (let i = 0; i + 1 < edges.length; i++) {
+      const left = edges[i], share = edges[i + 1] - edges[i];
+      const panel = document.createElement("div");
+      panel.className = "wdd-panel";
+      panel.style.maxWidth = (width * share).toFixed(1) + "px";
+      panel.style.aspectRatio = (width * share).toFixed(2) + " / " + height;
+      const copy = img.cloneNode(false);
+      copy.removeAttribute("data-wdd-cuts");
+      copy.removeAttribute("width");
+      copy.removeAttribute("height");
+      copy.removeAttribute("style");
+      copy.loading = "lazy"; // not fetched while hidden (wide screens show the whole figure)
+      copy.style.width = (100 / share).toFixed(4) + "%";
+      copy.style.marginLeft = (-100 * left / share).toFixed(4) + "%";
+      if (i > 0) {
+        copy.alt = "";
+        copy.setAttribute("aria-hidden", "true");
+      }
+      panel.appendChild(copy);
+      panels.appendChild(panel);
+    }
+    img.classList.add("wdd-split-source");
+    img.after(panels);
+  }
+
+  function setup() {
+    setupToggles(".primary-toggle");
+    setupToggles(".secondary-toggle");
+    document.querySelectorAll("img[data-wdd-cuts]").forEach(splitFigure);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else {
+    setup();
+  }
+})();
