@@ -98,34 +98,37 @@ def tight_box(fig: Figure, pad: float = 0.1) -> Bbox:
 def panel_cuts(fig: Figure, box: Bbox) -> list[float]:
     """Where to cut the saved figure into its side-by-side panels, as fractions of its width.
 
-    Each axes spans its tight box (tick labels, title, legend); overlapping spans merge, and a
-    span narrower than :data:`MIN_PANEL` of the figure (a colour bar) joins its neighbour.
-    A cut lies halfway between two panels. One panel: no cuts.
+    Panels are the axes' plotting areas side by side; overlapping areas merge, and an area
+    narrower than :data:`MIN_PANEL` of the figure (a colour bar) joins its left neighbour. A cut
+    lies where the right panel's labels begin (its tight box), never inside the left panel's
+    plotting area. One panel: no cuts.
     """
     renderer = fig.canvas.get_renderer()
-    spans = []
+    width = fig.get_figwidth()
+
+    def fraction(x_inches: float) -> float:
+        return min(1.0, max(0.0, (x_inches - box.x0) / box.width))
+
+    areas = []  # [left, right, left of the tight box], in inches
     for ax in fig.axes:
         if not ax.get_visible():
             continue
-        extent = ax.get_tightbbox(renderer)
-        if extent is None:
-            continue
-        x0, x1 = extent.x0 / fig.dpi - box.x0, extent.x1 / fig.dpi - box.x0
-        spans.append([max(0.0, x0 / box.width), min(1.0, x1 / box.width)])
-    spans.sort()
-    merged: list[list[float]] = []
-    for span in spans:
-        if merged and span[0] < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], span[1])
-        else:
-            merged.append(span)
+        position = ax.get_position()
+        tight = ax.get_tightbbox(renderer)
+        label_left = tight.x0 / fig.dpi if tight is not None else position.x0 * width
+        areas.append([position.x0 * width, position.x1 * width, label_left])
+    areas.sort()
     panels: list[list[float]] = []
-    for span in merged:
-        if panels and (span[1] - span[0] < MIN_PANEL or panels[-1][1] - panels[-1][0] < MIN_PANEL):
-            panels[-1][1] = span[1]
+    for area in areas:
+        if panels and area[0] < panels[-1][1]:  # overlapping plotting areas: one panel
+            panels[-1][1] = max(panels[-1][1], area[1])
+        elif panels and (area[1] - area[0]) / box.width < MIN_PANEL:  # a colour bar
+            panels[-1][1] = area[1]
         else:
-            panels.append(span)
-    return [round((a[1] + b[0]) / 2, 4) for a, b in itertools.pairwise(panels)]
+            panels.append(list(area))
+    return [
+        round(fraction(max(left[1], right[2])), 4) for left, right in itertools.pairwise(panels)
+    ]
 
 
 def format_value(value: float) -> str:
