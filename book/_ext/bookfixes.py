@@ -12,7 +12,9 @@
    image loads lazily, and figures drawn by the book's style carry their panel cuts
    (``wdd-cuts`` in the PNG) to the page, where ``_static/wdd.js`` splits them on narrow screens.
 4. Theme scripts and styles the book does not use are not linked (``DROPPED_ASSETS``): the
-   fontawesome script (1.5 MB) draws icons that ``_static/wdd.css`` draws instead.
+   fontawesome script (1.5 MB) draws icons that ``_static/wdd.css`` draws instead, and
+   sphinx-thebe serves no launch button of this book. The theme writes the fontawesome tags
+   into its template, so they are removed from the written pages.
 5. The whole book for offline reading: every build ends by zipping its HTML into
    ``OFFLINE_ZIP`` at the root of the site (the introduction links it).
 """
@@ -30,7 +32,8 @@ from PIL import Image
 
 BOOK_ENV = "WDD_BOOK"  # the same name as helpers.widgets.BOOK_ENV (the package need not import)
 # Theme files every page would load but the book does not need (file names as Sphinx links them).
-DROPPED_ASSETS = ("fontawesome.js",)
+DROPPED_ASSETS = ("fontawesome.js", "sphinx-thebe")
+_THEME_TAGS = re.compile(r'<(?:script defer|link rel="preload" as="script") [^>]*fontawesome\.js[^>]*>(?:</script>)?\n?')
 OFFLINE_ZIP = "weight-decay-decoupled-html.zip"
 _DATA_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 _IMG = re.compile(r"<img\b([^>]*?)\ssrc=\"((?:\.\./)*_images/([^\"/]+\.png))\"")
@@ -40,7 +43,9 @@ def _drop_repeated_scripts(app, pagename, templatename, context, doctree):
     seen, unique = set(), []
     for script in context.get("script_files", []):
         filename = getattr(script, "filename", None) or ""
-        if any(filename.endswith(name) or name in filename for name in DROPPED_ASSETS):
+        body = script.attributes.get("body", "") if hasattr(script, "attributes") else ""
+        kind = script.attributes.get("type", "") if hasattr(script, "attributes") else ""
+        if any(name in filename for name in DROPPED_ASSETS) or "THEBE" in (body + kind).upper():
             continue
         key = (filename, tuple(sorted((k, str(v)) for k, v in script.attributes.items())))
         if key not in seen:
@@ -107,6 +112,11 @@ def _zip_the_book(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
+    for page in outdir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        lighter = _THEME_TAGS.sub("", text)
+        if lighter != text:
+            page.write_text(lighter, encoding="utf-8")
     target = outdir / OFFLINE_ZIP
     skip = {".buildinfo", ".doctrees", OFFLINE_ZIP}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
