@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,9 @@ from tests import nbcapture
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 1800
+# Book mode (helpers.widgets.in_book) for the kernels nbval starts: its outputs are what the
+# built_book fixture renders, so each figure's static twin is drawn, not a live widget.
+os.environ["WDD_BOOK"] = "1"
 
 
 def _code_sources(nb) -> list[str]:

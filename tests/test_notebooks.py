@@ -77,19 +77,26 @@ def test_starts_with_the_bootstrap_cell(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_live_widget_cells_are_not_executed_by_the_build(path):
-    """Cells that show live ipywidgets are dead on a static page and may stall executors."""
+def test_each_figure_shows_one_slider(path):
+    """Live widgets and static twins only through `live_or_static` (or `slider`, which uses it):
+    the built book shows the twin, Jupyter and Colab the live widget, never both. The build
+    runs these cells (to draw the twin), so none is skipped."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
-        if cell.cell_type == "code" and (
-            "live_slider(" in cell.source
-            or "LiveFigure(" in cell.source
-            or "interact(" in cell.source
-        ):
-            tags = cell.metadata.get("tags", [])
-            assert "skip-execution" in tags and "nbval-ignore-output" in tags, (
-                f"{path.name}: a live-widget cell lacks the skip-execution/nbval-ignore-output tags"
+        if cell.cell_type != "code":
+            continue
+        makes_widget = any(
+            call in cell.source
+            for call in ("live_slider(", "LiveFigure(", "train_panel(", "static_slider(")
+        )
+        assert "interact(" not in cell.source, f"{path.name}: use helpers.widgets, not interact"
+        if makes_widget:
+            assert "live_or_static(" in cell.source, (
+                f"{path.name}: a slider made outside live_or_static shows twice in Jupyter"
             )
+        assert "skip-execution" not in cell.metadata.get("tags", []), (
+            f"{path.name}: a skipped cell leaves its figure out of the book"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)

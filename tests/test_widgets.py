@@ -164,3 +164,70 @@ def test_threaded_run_ignores_a_second_click_and_hears_stop():
     panel.wait(5)
     assert seen == [True] and panel.runs == 1 and panel.status.value == "stopped"
     assert not panel.running and not panel.button.disabled
+
+
+def test_one_slider_per_figure_live_in_jupyter_static_in_the_book(monkeypatch):
+    from helpers.widgets import BOOK_ENV, in_book, live_or_static, slider
+
+    monkeypatch.delenv(BOOK_ENV, raising=False)
+    assert not in_book()
+    fig, _, update = sine_figure()
+    assert isinstance(slider(fig, update, VALUES, "λ", 0.0), LiveFigure)
+    monkeypatch.setenv(BOOK_ENV, "1")
+    assert in_book()
+    fig, _, update = sine_figure()
+    assert "wdd-static-slider" in slider(fig, update, VALUES, "λ", 0.0, alt="a sine").data
+    made = []
+    live_or_static(lambda: made.append("live"), lambda: made.append("static"))
+    assert made == ["static"]  # only the one shown is made
+
+
+def test_static_slider_announces_its_value_ends_and_spacing():
+    fig, _, update = sine_figure()
+    page = static_slider(fig, update, VALUES, "λ", value=0.1, alt="A sine wave").data
+    assert 'aria-valuetext="λ = 0.1"' in page and 'aria-label="λ"' in page
+    assert '<span class="wdd-slider-min" aria-hidden="true">0</span>' in page
+    assert '<span class="wdd-slider-max" aria-hidden="true">10</span>' in page
+    # the screen reader's list of positions says the values are not evenly spaced
+    assert "4 positions, one per value of λ: 0, 0.1, 1, 10." in page
+    assert "unevenly spaced values" in page
+    # the label is as wide as the longest one ("λ = 0.1" + 1), whatever value it shows
+    assert "width:8ch" in page
+    assert 'alt="A sine wave (λ = 0.1)"' in page
+
+
+def test_static_frames_are_drawn_at_twice_their_size_and_name_their_value():
+    import base64
+    import io
+    import json
+
+    from PIL import Image
+
+    fig, _, update = sine_figure()
+    page = static_slider(fig, update, VALUES, "λ", value=0.0, dpi=100).data
+    width, height = (int(re.search(rf'{k}="(\d+)"', page).group(1)) for k in ("width", "height"))
+    frames = json.loads(re.search(r"const frames = (\[.*?\]);", page).group(1))
+    sizes, named = set(), []
+    for frame in frames:
+        image = Image.open(io.BytesIO(base64.b64decode(frame.split(",", 1)[1])))
+        sizes.add(image.size)
+        named.append(image.text["wdd-value"])
+    assert named == ["λ = 0", "λ = 0.1", "λ = 1", "λ = 10"]
+    (size,) = sizes  # every frame covers the same box: the figure never jumps
+    assert abs(size[0] - 2 * width) <= 2 and abs(size[1] - 2 * height) <= 2
+
+
+def test_panel_cuts_split_side_by_side_panels_and_keep_a_colour_bar():
+    from helpers.widgets import panel_cuts, tight_box
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    for ax in axes:
+        ax.plot([0, 1])
+        ax.set_ylabel("a label")
+    (cut,) = panel_cuts(fig, tight_box(fig))
+    assert 0.4 < cut < 0.6
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
+    fig.colorbar(ax.imshow([[0, 1], [1, 0]]), ax=ax)
+    assert panel_cuts(fig, tight_box(fig)) == []  # one plot and its colour bar: one panel
+    plt.close(fig)

@@ -33,7 +33,9 @@ from PIL import Image
 BOOK_ENV = "WDD_BOOK"  # the same name as helpers.widgets.BOOK_ENV (the package need not import)
 # Theme files every page would load but the book does not need (file names as Sphinx links them).
 DROPPED_ASSETS = ("fontawesome.js", "sphinx-thebe")
-_THEME_TAGS = re.compile(r'<(?:script defer|link rel="preload" as="script") [^>]*fontawesome\.js[^>]*>(?:</script>)?\n?')
+_THEME_TAGS = re.compile(
+    r'<(?:script defer|link rel="preload" as="script") [^>]*fontawesome\.js[^>]*>(?:</script>)?\n?'
+)
 OFFLINE_ZIP = "weight-decay-decoupled-html.zip"
 _DATA_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 _IMG = re.compile(r"<img\b([^>]*?)\ssrc=\"((?:\.\./)*_images/([^\"/]+\.png))\"")
