@@ -15,7 +15,9 @@
    fontawesome script (1.5 MB) draws icons that ``_static/wdd.css`` draws instead, and
    sphinx-thebe serves no launch button of this book. The theme writes the fontawesome tags
    into its template, so they are removed from the written pages.
-5. The whole book for offline reading: every build ends by zipping its HTML into
+5. Ids are unique on every page: sphinx-exercise gives every exercise and solution the same
+   section id; repeats get a number (nothing links to them).
+6. The whole book for offline reading: every build ends by zipping its HTML into
    ``OFFLINE_ZIP`` at the root of the site (the introduction links it).
 """
 
@@ -99,7 +101,22 @@ def _light_body(app, pagename, templatename, context, doctree):
             extra += f' data-wdd-cuts="{cuts}"'
         return f'<img{attributes}{extra} src="{src}"'
 
-    context["body"] = _IMG.sub(annotate, body)
+    body = _IMG.sub(annotate, body)
+    context["body"] = _unique_ids(body)
+
+
+def _unique_ids(body: str) -> str:
+    """Number the second and later uses of an id that nothing links to (``id="x-2"``, ...)."""
+    seen: dict[str, int] = {}
+
+    def renumber(match: re.Match) -> str:
+        name = match.group(1)
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] == 1 or f'href="#{name}"' in body:
+            return match.group(0)
+        return f'id="{name}-{seen[name]}"'
+
+    return re.sub(r'\bid="([^"]+)"', renumber, body)
 
 
 def _drop_unused_css(app, pagename, templatename, context, doctree):

@@ -8,6 +8,7 @@
  * 2. Figures with side-by-side panels (`data-wdd-cuts`, fractions of the width where one panel
  *    ends) are shown one panel under the other on narrow screens, each at a readable size. The
  *    panels are windows onto the same image: nothing more is downloaded.
+ * 3. Search results quote the page's text without its TeX source ("\\(\\lambda\\)").
  */
 (function () {
   "use strict";
@@ -65,7 +66,20 @@
     img.after(panels);
   }
 
+  function searchWithoutTeX() {
+    if (!window.Search || !Search.htmlToText || Search.wddPatched) return;
+    const toText = Search.htmlToText;
+    Search.htmlToText = function (html, anchor) {
+      html = html
+        .replace(/<div class="math[^"]*">[\s\S]*?<\/div>/g, " ")
+        .replace(/<span class="math[^"]*">[\s\S]*?<\/span>/g, "…");
+      return toText.call(this, html, anchor);
+    };
+    Search.wddPatched = true;
+  }
+
   function setup() {
+    searchWithoutTeX();
     setupToggles(".primary-toggle");
     setupToggles(".secondary-toggle");
     document.querySelectorAll("img[data-wdd-cuts]").forEach(splitFigure);
