@@ -8,7 +8,9 @@
  * 2. Figures with side-by-side panels (`data-wdd-cuts`, fractions of the width where one panel
  *    ends) are shown one panel under the other on narrow screens, each at a readable size. The
  *    panels are windows onto the same image: nothing more is downloaded.
- * 3. Search results quote the page's text without its TeX source ("\\(\\lambda\\)").
+ * 3. Tables of three or more columns become one card per row on narrow screens, each cell
+ *    under its column's name (`data-label`), so no column hides past the edge.
+ * 4. Search results quote the page's text without its TeX source ("\\(\\lambda\\)").
  */
 (function () {
   "use strict";
@@ -66,6 +68,19 @@
     img.after(panels);
   }
 
+  function labelTable(table) {
+    const heads = Array.from(table.querySelectorAll("thead th")).map(function (th) {
+      return th.textContent.trim();
+    });
+    if (heads.length < 3) return;
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.from(row.children).forEach(function (cell, i) {
+        if (heads[i]) cell.setAttribute("data-label", heads[i]);
+      });
+    });
+    table.classList.add("wdd-cards");
+  }
+
   function searchWithoutTeX() {
     if (!window.Search || !Search.htmlToText || Search.wddPatched) return;
     const toText = Search.htmlToText;
@@ -83,6 +98,7 @@
     setupToggles(".primary-toggle");
     setupToggles(".secondary-toggle");
     document.querySelectorAll("img[data-wdd-cuts]").forEach(splitFigure);
+    document.querySelectorAll("article table").forEach(labelTable);
   }
 
   if (document.readyState === "loading") {
