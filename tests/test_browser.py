@@ -221,12 +221,18 @@ def format_table(table: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def _math_left_raw(page) -> int:
-    """Formulas still shown as TeX after scrolling through (typeset ones hold mjx-container)."""
-    return page.evaluate(
-        """() => Array.from(document.querySelectorAll('span.math, div.math'))
-               .filter(el => !el.querySelector('mjx-container')).length"""
-    )
+_MATH_LEFT = """() => Array.from(document.querySelectorAll('span.math, div.math')).filter(
+    el => !el.querySelector('mjx-container') || el.querySelector('mjx-lazy')).length"""
+
+
+def _math_left_raw(page, timeout_ms: int = 15_000) -> int:
+    """Formulas still not typeset after scrolling through (MathJax typesets them lazily, as
+    they come into view; give it time on a busy machine)."""
+    try:
+        page.wait_for_function(f"({_MATH_LEFT})() === 0", timeout=timeout_ms)
+    except playwright_api.TimeoutError:
+        pass
+    return page.evaluate(_MATH_LEFT)
 
 
 def _too_wide(page) -> list[str]:
