@@ -39,8 +39,12 @@ def use_book_style() -> None:
         return
     shell = get_ipython()
     if shell is not None:
+        import matplotlib.pyplot as plt
         from matplotlib.figure import Figure
 
+        # The inline backend registers its own PNG formatter when it loads, at the first figure:
+        # make it load now, so the book's formatter, registered after it, is the one used.
+        plt.close(plt.figure())
         shell.display_formatter.formatters["image/png"].for_type(Figure, book_png)
 
 
