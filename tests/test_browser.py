@@ -406,7 +406,8 @@ def test_every_slider_shows_the_frame_of_the_value_it_names(built_book, site, br
                         handle.press("ArrowRight")
                     visit.page.wait_for_function(
                         "root => Array.from(root.querySelectorAll('img[data-wdd-frame]'))"
-                        ".every(img => img.complete)",
+                        ".filter(img => img.getClientRects().length)"  # shown, not lazily hidden
+                        ".every(img => img.complete && img.naturalWidth > 0)",
                         arg=slider.element_handle(),
                     )
                     state = _slider_state(slider)
