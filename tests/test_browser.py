@@ -221,8 +221,10 @@ def format_table(table: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+# shown formulas (not those in a closed solution dropdown, typeset when it opens)
 _MATH_LEFT = """() => Array.from(document.querySelectorAll('span.math, div.math')).filter(
-    el => !el.querySelector('mjx-container') || el.querySelector('mjx-lazy')).length"""
+    el => el.getClientRects().length &&
+          (!el.querySelector('mjx-container') || el.querySelector('mjx-lazy'))).length"""
 
 
 def _math_left_raw(page, timeout_ms: int = 15_000) -> int:
@@ -245,6 +247,8 @@ def _too_wide(page) -> list[str]:
             for (const el of document.querySelectorAll('main *')) {
                 const box = el.getBoundingClientRect();
                 if (box.width === 0 || box.right <= width + 1) continue;
+                const style = getComputedStyle(el);  // a drawer waiting off-screen is no overflow
+                if (style.visibility === 'hidden' || el.closest('.bd-sidebar-secondary')) continue;
                 let held = false;
                 for (let up = el.parentElement; up && up.tagName !== 'MAIN';
                      up = up.parentElement) {
