@@ -178,12 +178,18 @@ class Visit:
             self.errors.append(f"local request failed: {request.url}")
 
     def scroll_through(self) -> None:
-        """Scroll to the end a screen at a time, so lazy formulas and images load."""
-        height = self.page.evaluate("document.documentElement.scrollHeight")
+        """Scroll to the end a screen at a time, as a reader does, waiting at each screen until
+        its formulas are typeset (MathJax typesets lazily, what comes into view) and its
+        images are in."""
         step = self.page.viewport_size["height"] - 100
-        for y in range(0, height + step, step):
+        y = 0
+        while y < self.page.evaluate("document.documentElement.scrollHeight"):
             self.page.evaluate(f"window.scrollTo(0, {y})")
-            self.page.wait_for_timeout(60)
+            try:
+                self.page.wait_for_function(_SCREEN_READY, timeout=5_000)
+            except playwright_api.TimeoutError:
+                pass  # what is left untypeset is reported by the caller
+            y += step
         self.page.evaluate(
             "async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise }"
         )
@@ -221,9 +227,18 @@ def format_table(table: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+# the screen shows no formula still waiting to be typeset and no image still loading
+_SCREEN_READY = """() => {
+    const inView = el => {  // formulas waiting to be typeset have no size yet
+        const r = el.getBoundingClientRect();
+        return el.getClientRects().length && r.bottom >= 0 && r.top <= innerHeight;
+    };
+    return !Array.from(document.querySelectorAll('mjx-lazy')).some(inView) &&
+           Array.from(document.images).filter(inView).every(img => img.complete);
+}"""
 # shown formulas (not those in a closed solution dropdown, typeset when it opens)
 _MATH_LEFT = """() => Array.from(document.querySelectorAll('span.math, div.math')).filter(
-    el => el.getClientRects().length &&
+    el => el.getClientRects().length && !el.closest('.toggle-hidden, details:not([open])') &&
           (!el.querySelector('mjx-container') || el.querySelector('mjx-lazy'))).length"""
 
 
