@@ -217,15 +217,15 @@ def test_static_frames_are_drawn_at_twice_their_size_and_name_their_value():
     assert abs(size[0] - 2 * width) <= 2 and abs(size[1] - 2 * height) <= 2
 
 
-def test_panel_cuts_split_side_by_side_panels_and_keep_a_colour_bar():
+def test_panels_of_side_by_side_axes_and_a_colour_bar():
     from helpers.widgets import panel_cuts, tight_box
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3))
     for ax in axes:
         ax.plot([0, 1])
         ax.set_ylabel("a label")
-    (cut,) = panel_cuts(fig, tight_box(fig))
-    assert 0.4 < cut < 0.6
+    (left, right) = panel_cuts(fig, tight_box(fig))
+    assert left[0] == 0 and right[1] == 1 and 0.4 < left[1] <= right[0] + 0.02 < 0.62
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
     fig.colorbar(ax.imshow([[0, 1], [1, 0]]), ax=ax)

@@ -10,7 +10,7 @@
 3. Light pages: the frames of the static sliders arrive as data URIs in the notebook; they are
    written to ``_images/`` as files, so a page transfers only the frame it shows. Every content
    image loads lazily, and figures drawn by the book's style carry their panel cuts
-   (``wdd-cuts`` in the PNG) to the page, where ``_static/wdd.js`` splits them on narrow screens.
+   (``wdd-panels`` in the PNG) to the page, where ``_static/wdd.js`` splits them on narrow screens.
 4. Theme scripts and styles the book does not use are not linked (``DROPPED_ASSETS``): the
    fontawesome script (1.5 MB) draws icons that ``_static/wdd.css`` draws instead, and
    sphinx-thebe serves no launch button of this book. The theme writes the fontawesome tags
@@ -66,10 +66,10 @@ def _image_sources(app) -> dict[str, Path]:
     return sources
 
 
-def _cuts(path: Path) -> str:
+def _panels(path: Path) -> str:
     try:
         with Image.open(path) as image:
-            return image.text.get("wdd-cuts", "") if hasattr(image, "text") else ""
+            return image.text.get("wdd-panels", "") if hasattr(image, "text") else ""
     except OSError:
         return ""
 
@@ -96,9 +96,9 @@ def _light_body(app, pagename, templatename, context, doctree):
     def annotate(match: re.Match) -> str:
         attributes, src, name = match.groups()
         extra = ' loading="lazy" decoding="async"' if "loading=" not in attributes else ""
-        cuts = _cuts(sources[name]) if name in sources else ""
-        if cuts and "data-wdd-cuts" not in attributes:
-            extra += f' data-wdd-cuts="{cuts}"'
+        panels = _panels(sources[name]) if name in sources else ""
+        if panels and "data-wdd-panels" not in attributes:
+            extra += f' data-wdd-panels="{panels}"'
         return f'<img{attributes}{extra} src="{src}"'
 
     body = _IMG.sub(annotate, body)

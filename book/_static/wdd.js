@@ -5,9 +5,9 @@
  *    (pydata-sphinx-theme #2451, sphinx-book-theme #988). Visible buttons here forward the
  *    click to the bound one, which opens the drawer; on wide screens the ≡ button collapses and
  *    restores the left sidebar instead. Remove when the pinned theme fixes it.
- * 2. Figures with side-by-side panels (`data-wdd-cuts`, fractions of the width where one panel
- *    ends) are shown one panel under the other on narrow screens, each at a readable size. The
- *    panels are windows onto the same image: nothing more is downloaded.
+ * 2. Figures with side-by-side panels (`data-wdd-panels`: each panel's left and right edge as
+ *    fractions of the width) are shown one panel under the other on narrow screens, each at a
+ *    readable size. The panels are windows onto the same image: nothing more is downloaded.
  * 3. Tables of three or more columns become one card per row on narrow screens, each cell
  *    under its column's name (`data-label`), so no column hides past the edge.
  * 4. Search results quote the page's text without its TeX source ("\\(\\lambda\\)").
@@ -35,37 +35,37 @@
   }
 
   function splitFigure(img) {
-    const cuts = (img.dataset.wddCuts || "").split(",").filter(Boolean).map(Number);
+    const panels = (img.dataset.wddPanels || "").split(",").filter(Boolean).map(function (pair) {
+      return pair.split("-").map(Number);
+    });
     const width = Number(img.getAttribute("width")) || img.naturalWidth / 2;
     const height = Number(img.getAttribute("height")) || img.naturalHeight / 2;
-    if (!cuts.length || !width || !height || img.dataset.wddSplit) return;
+    if (panels.length < 2 || !width || !height || img.dataset.wddSplit) return;
     img.dataset.wddSplit = "1";
-    const edges = [0].concat(cuts, [1]);
-    const panels = document.createElement("div");
-    panels.className = "wdd-panels";
-    for (let i = 0; i + 1 < edges.length; i++) {
-      const left = edges[i], share = edges[i + 1] - edges[i];
-      const panel = document.createElement("div");
-      panel.className = "wdd-panel";
-      panel.style.maxWidth = (width * share).toFixed(1) + "px";
-      panel.style.aspectRatio = (width * share).toFixed(2) + " / " + height;
+    const box = document.createElement("div");
+    box.className = "wdd-panels";
+    panels.forEach(function (panel, i) {
+      const left = panel[0], share = panel[1] - panel[0];
+      const window_ = document.createElement("div");
+      window_.className = "wdd-panel";
+      window_.style.maxWidth = (width * share).toFixed(1) + "px";
+      window_.style.aspectRatio = (width * share).toFixed(2) + " / " + height;
       const copy = img.cloneNode(false);
-      copy.removeAttribute("data-wdd-cuts");
-      copy.removeAttribute("width");
-      copy.removeAttribute("height");
-      copy.removeAttribute("style");
+      ["data-wdd-panels", "width", "height", "style"].forEach(function (name) {
+        copy.removeAttribute(name);
+      });
       copy.loading = "lazy"; // not fetched while hidden (wide screens show the whole figure)
       copy.style.width = (100 / share).toFixed(4) + "%";
-      copy.style.marginLeft = (-100 * left / share).toFixed(4) + "%";
+      copy.style.marginLeft = ((-100 * left) / share).toFixed(4) + "%";
       if (i > 0) {
         copy.alt = "";
         copy.setAttribute("aria-hidden", "true");
       }
-      panel.appendChild(copy);
-      panels.appendChild(panel);
-    }
+      window_.appendChild(copy);
+      box.appendChild(window_);
+    });
     img.classList.add("wdd-split-source");
-    img.after(panels);
+    img.after(box);
   }
 
   function labelTable(table) {
@@ -97,7 +97,7 @@
     searchWithoutTeX();
     setupToggles(".primary-toggle");
     setupToggles(".secondary-toggle");
-    document.querySelectorAll("img[data-wdd-cuts]").forEach(splitFigure);
+    document.querySelectorAll("img[data-wdd-panels]").forEach(splitFigure);
     document.querySelectorAll("article table").forEach(labelTable);
   }
 

@@ -51,14 +51,14 @@ def use_book_style() -> None:
 def book_png(fig) -> tuple[bytes, dict]:
     """A figure as the book shows it: PNG at 2× (at most 256 colours), with its display size.
 
-    Where the figure has side-by-side panels, the PNG records where one ends (``wdd-cuts``,
+    Where the figure has side-by-side panels, the PNG records where each lies (``wdd-panels``,
     fractions of the width): the web page stacks the panels on narrow screens.
     """
-    from helpers.widgets import SCALE, figure_png, panel_cuts, tight_box
+    from helpers.widgets import SCALE, figure_png, panel_attribute, panel_cuts, tight_box
 
     box = tight_box(fig)
-    cuts = panel_cuts(fig, box)
-    text = {"wdd-cuts": ",".join(f"{cut:g}" for cut in cuts)} if cuts else None
+    panels = panel_cuts(fig, box)
+    text = {"wdd-panels": panel_attribute(panels)} if panels else None
     png = figure_png(fig, fig.dpi * SCALE, palette=True, bbox=box, text=text)
     return png, {"width": round(box.width * fig.dpi), "height": round(box.height * fig.dpi)}
 

@@ -95,40 +95,52 @@ def tight_box(fig: Figure, pad: float = 0.1) -> Bbox:
     return fig.get_tightbbox(renderer).padded(pad)
 
 
-def panel_cuts(fig: Figure, box: Bbox) -> list[float]:
-    """Where to cut the saved figure into its side-by-side panels, as fractions of its width.
+def panel_cuts(fig: Figure, box: Bbox) -> list[tuple[float, float]]:
+    """The side-by-side panels of the saved figure, as (left, right) fractions of its width.
 
-    Panels are the axes' plotting areas side by side; overlapping areas merge, and an area
-    narrower than :data:`MIN_PANEL` of the figure (a colour bar) joins its left neighbour. A cut
-    lies where the right panel's labels begin (its tight box), never inside the left panel's
-    plotting area. One panel: no cuts.
+    A panel is a group of axes whose plotting areas overlap, with all its labels, title and
+    legend (its tight box); an area narrower than :data:`MIN_PANEL` of the figure (a colour
+    bar) joins its left neighbour. Panels may overlap a little: each is a window onto the whole
+    figure, complete. One panel: an empty list.
     """
     renderer = fig.canvas.get_renderer()
     width = fig.get_figwidth()
 
     def fraction(x_inches: float) -> float:
-        return min(1.0, max(0.0, (x_inches - box.x0) / box.width))
+        return round(float(min(1.0, max(0.0, (x_inches - box.x0) / box.width))), 4)
 
-    areas = []  # [left, right, left of the tight box], in inches
+    areas = []  # [plot left, plot right, tight left, tight right], in inches
     for ax in fig.axes:
         if not ax.get_visible():
             continue
         position = ax.get_position()
         tight = ax.get_tightbbox(renderer)
-        label_left = tight.x0 / fig.dpi if tight is not None else position.x0 * width
-        areas.append([position.x0 * width, position.x1 * width, label_left])
+        left, right = position.x0 * width, position.x1 * width
+        if tight is not None:
+            areas.append([left, right, tight.x0 / fig.dpi, tight.x1 / fig.dpi])
+        else:
+            areas.append([left, right, left, right])
     areas.sort()
     panels: list[list[float]] = []
     for area in areas:
-        if panels and area[0] < panels[-1][1]:  # overlapping plotting areas: one panel
-            panels[-1][1] = max(panels[-1][1], area[1])
-        elif panels and (area[1] - area[0]) / box.width < MIN_PANEL:  # a colour bar
-            panels[-1][1] = area[1]
+        narrow = (area[1] - area[0]) / box.width < MIN_PANEL
+        if panels and (area[0] < panels[-1][1] or narrow):  # overlapping, or a colour bar
+            last = panels[-1]
+            last[1], last[3] = max(last[1], area[1]), max(last[3], area[3])
+            last[2] = min(last[2], area[2])
         else:
             panels.append(list(area))
-    return [
-        round(fraction(max(left[1], right[2])), 4) for left, right in itertools.pairwise(panels)
-    ]
+    if len(panels) < 2:
+        return []
+    windows = [(fraction(p[2]), fraction(p[3])) for p in panels]
+    # the outer panels reach the figure's edges (its padding)
+    windows[0], windows[-1] = (0.0, windows[0][1]), (windows[-1][0], 1.0)
+    return windows
+
+
+def panel_attribute(panels: list[tuple[float, float]]) -> str:
+    """``data-wdd-panels`` for the page: "left-right,left-right" (what _static/wdd.js reads)."""
+    return ",".join(f"{left:g}-{right:g}" for left, right in panels)
 
 
 def format_value(value: float) -> str:
@@ -401,7 +413,7 @@ def static_slider(
         update(v)
         png = figure_png(fig, dpi * SCALE, palette=True, bbox=box, text={"wdd-value": text})
         frames.append("data:image/png;base64," + base64.b64encode(png).decode())
-    cuts = panel_cuts(fig, box)
+    panels = panel_cuts(fig, box)
     plt.close(fig)
     start = values.index(value)
     uid = f"wdd-slider-{next(_ids)}"
@@ -429,7 +441,7 @@ def static_slider(
 </div>
 <p class="wdd-slider-values" id="{uid}-values">{html.escape(described)}</p>
 <img class="wdd-slider-frame" data-wdd-frame src="{frames[start]}" width="{width}" height="{height}"
- data-wdd-cuts="{",".join(f"{c:g}" for c in cuts)}" alt="{html.escape(f"{alt} ({labels[start]})")}"
+ data-wdd-panels="{panel_attribute(panels)}" alt="{html.escape(f"{alt} ({labels[start]})")}"
  style="max-width:100%;height:auto">
 <script>
 {script}
