@@ -36,4 +36,6 @@ notebooks=$(mktemp -d)
 trap 'rm -rf "$notebooks"' EXIT
 cp book/*.ipynb "$notebooks"/ 2>/dev/null || true
 # Notebooks first: tests/nbcapture.py keeps their outputs for the build test that follows.
+# Book mode (tests/conftest.py sets it as well): the notebooks draw their figures' static twins.
+export WDD_BOOK=1
 python -m pytest "$notebooks" tests "$@"

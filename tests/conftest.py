@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,9 @@ from tests import nbcapture
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 1800
+# Book mode (helpers.widgets.in_book) for the kernels nbval starts: its outputs are what the
+# built_book fixture renders, so each figure's static twin is drawn, not a live widget.
+os.environ["WDD_BOOK"] = "1"
 
 
 def _code_sources(nb) -> list[str]:
@@ -43,7 +47,10 @@ def built_book(tmp_path_factory) -> Path:
 
     When the nbval run of this session already executed every notebook successfully, the build
     renders those outputs (execution off) instead of running each notebook a second time.
+    ``WDD_BUILT_HTML=_build/html`` checks a book built before (by scripts/build.sh) instead.
     """
+    if built := os.environ.get("WDD_BUILT_HTML"):
+        return Path(built).resolve()
     src = tmp_path_factory.mktemp("book")
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy(ROOT / name, src / name)

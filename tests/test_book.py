@@ -63,3 +63,49 @@ def test_notebook_pages_have_colab_and_download_buttons(built_book: Path):
         colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{entry}.ipynb"
         assert colab in page, f"{entry}: no Colab launch link {colab}"
         assert f"{Path(entry).name}.ipynb" in page and "download" in page.lower()
+
+
+def test_chapters_are_numbered_as_the_text_counts_them(built_book: Path):
+    """ "Chapter N" in the text is the number on the page; chapter 3's practitioner's page is its
+    section, so chapter 4 stays 4. Chapters listed after 5 continue the count."""
+    import re
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    (part,) = [part for part in toc["parts"] if part.get("numbered")]
+    for number, chapter in enumerate(part["chapters"], start=1):
+        page = (built_book / f"{chapter['file']}.html").read_text()
+        headings = re.findall(r"<h1>(.*?)</h1>", page, re.S)  # the theme's, then the page's
+        assert any(f'<span class="section-number">{number}. </span>' in h for h in headings), (
+            f"{chapter['file']} is not numbered {number}: {headings}"
+        )
+    files = [chapter["file"] for chapter in part["chapters"]]
+    assert files.index("book/04_tiny_gpt") == 3
+    assert "book/03b_practitioners_guide" not in files  # a section of chapter 3
+
+
+def test_figures_are_numbered_per_chapter(built_book: Path):
+    page = (built_book / "book" / "01_l2_penalty.html").read_text()
+    assert page.count('<span class="caption-number">Fig. 1.') >= 4
+
+
+def test_the_whole_book_is_offered_as_a_zip(built_book: Path):
+    import zipfile
+
+    archive = built_book / "weight-decay-decoupled-html.zip"
+    assert archive.exists(), "the build did not write the offline copy"
+    names = set(zipfile.ZipFile(archive).namelist())
+    for page in ("index.html", "book/intro.html", "book/04_tiny_gpt.html", "_static/wdd.js"):
+        assert f"weight-decay-decoupled/{page}" in names
+    intro = (built_book / "book" / "intro.html").read_text()
+    assert 'href="../weight-decay-decoupled-html.zip"' in intro
+
+
+def test_pages_carry_no_unused_theme_assets_or_duplicate_ids(built_book: Path):
+    import re
+
+    for page in built_book.rglob("*.html"):
+        text = page.read_text()
+        assert "fontawesome.js" not in text and "sphinx-thebe" not in text, page.name
+        ids = re.findall(r'\bid="([^"]+)"', text)
+        repeated = {i for i in ids if ids.count(i) > 1}
+        assert not repeated, f"{page.name}: repeated ids {sorted(repeated)[:5]}"

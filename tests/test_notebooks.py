@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import nbformat
@@ -19,8 +20,41 @@ ids = [p.name for p in NOTEBOOKS]
 
 def test_bootstrap_names_the_configured_repository():
     source = nbtools.bootstrap_source()
-    assert "google.colab" in source and "git+https://github.com/" in source
+    assert "git+https://github.com/" in source
     assert "@main" in source or "@v" in source
+
+
+@pytest.mark.parametrize(
+    ("installed", "expected_args"),
+    [
+        ("0.1.0", None),  # the right version: nothing runs, nothing is cloned
+        (None, []),  # missing (Colab, a downloaded notebook): installed with its dependencies
+        ("0.0.9", ["--force-reinstall", "--no-deps"]),  # stale: replaced, nothing else touched
+    ],
+)
+def test_bootstrap_installs_only_when_missing_or_stale(monkeypatch, installed, expected_args):
+    import importlib.metadata
+    import subprocess
+
+    source = nbtools.bootstrap_source()
+    version = re.search(r'if installed != "([^"]+)"', source).group(1)
+    calls = []
+
+    def fake_version(name):
+        assert name == "weight-decay-decoupled"
+        if installed is None:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return version if installed == "0.1.0" else installed
+
+    monkeypatch.setattr(importlib.metadata, "version", fake_version)
+    monkeypatch.setattr(subprocess, "run", lambda args, check: calls.append(args))
+    exec(compile(source, "bootstrap", "exec"), {})
+    if expected_args is None:
+        assert calls == []
+    else:
+        (args,) = calls
+        assert args[1:5] == ["-m", "pip", "install", "-q"] and "%pip" not in source
+        assert args[5:-1] == expected_args and args[-1].startswith("weight-decay-decoupled @ git+")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -43,19 +77,26 @@ def test_starts_with_the_bootstrap_cell(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_live_widget_cells_are_not_executed_by_the_build(path):
-    """Cells that show live ipywidgets are dead on a static page and may stall executors."""
+def test_each_figure_shows_one_slider(path):
+    """Live widgets and static twins only through `live_or_static` (or `slider`, which uses it):
+    the built book shows the twin, Jupyter and Colab the live widget, never both. The build
+    runs these cells (to draw the twin), so none is skipped."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
-        if cell.cell_type == "code" and (
-            "live_slider(" in cell.source
-            or "LiveFigure(" in cell.source
-            or "interact(" in cell.source
-        ):
-            tags = cell.metadata.get("tags", [])
-            assert "skip-execution" in tags and "nbval-ignore-output" in tags, (
-                f"{path.name}: a live-widget cell lacks the skip-execution/nbval-ignore-output tags"
+        if cell.cell_type != "code":
+            continue
+        makes_widget = any(
+            call in cell.source
+            for call in ("live_slider(", "LiveFigure(", "train_panel(", "static_slider(")
+        )
+        assert "interact(" not in cell.source, f"{path.name}: use helpers.widgets, not interact"
+        if makes_widget:
+            assert "live_or_static(" in cell.source, (
+                f"{path.name}: a slider made outside live_or_static shows twice in Jupyter"
             )
+        assert "skip-execution" not in cell.metadata.get("tags", []), (
+            f"{path.name}: a skipped cell leaves its figure out of the book"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)

@@ -171,7 +171,74 @@ def test_every_lambda_slider_of_the_book_offers_lambda_zero():
     from helpers.ch2.figures import HERO_LAMBDAS as ch2
     from helpers.ch3.rules_sweep import SWEEP_LAMBDAS as ch3
     from helpers.ch4.sweep import LAMBDAS as ch4
-    from helpers.ch5.grokking import SWEEP_LAMBDAS as ch5
+    from helpers.ch5.sweep import LAMBDAS as ch5
 
     for chapter, values in enumerate((ch1, ch2, ch3, ch4, ch5), start=1):
         assert values[0] == 0.0 and list(values) == sorted(values), chapter
+
+
+def test_one_slider_per_figure_live_in_jupyter_static_in_the_book(monkeypatch):
+    from helpers.widgets import BOOK_ENV, in_book, live_or_static, slider
+
+    monkeypatch.delenv(BOOK_ENV, raising=False)
+    assert not in_book()
+    fig, _, update = sine_figure()
+    assert isinstance(slider(fig, update, VALUES, "λ", 0.0), LiveFigure)
+    monkeypatch.setenv(BOOK_ENV, "1")
+    assert in_book()
+    fig, _, update = sine_figure()
+    assert "wdd-static-slider" in slider(fig, update, VALUES, "λ", 0.0, alt="a sine").data
+    made = []
+    live_or_static(lambda: made.append("live"), lambda: made.append("static"))
+    assert made == ["static"]  # only the one shown is made
+
+
+def test_static_slider_announces_its_value_ends_and_spacing():
+    fig, _, update = sine_figure()
+    page = static_slider(fig, update, VALUES, "λ", value=0.1, alt="A sine wave").data
+    assert 'aria-valuetext="λ = 0.1"' in page and 'aria-label="λ"' in page
+    assert '<span class="wdd-slider-min" aria-hidden="true">0</span>' in page
+    assert '<span class="wdd-slider-max" aria-hidden="true">10</span>' in page
+    # the screen reader's list of positions says the values are not evenly spaced
+    assert "4 positions, one per value of λ: 0, 0.1, 1, 10." in page
+    assert "unevenly spaced values" in page
+    # the label is as wide as the longest one ("λ = 0.1" + 1), whatever value it shows
+    assert "width:8ch" in page
+    assert 'alt="A sine wave (λ = 0.1)"' in page
+
+
+def test_static_frames_are_drawn_at_twice_their_size_and_name_their_value():
+    import base64
+    import io
+    import json
+
+    from PIL import Image
+
+    fig, _, update = sine_figure()
+    page = static_slider(fig, update, VALUES, "λ", value=0.0, dpi=100).data
+    width, height = (int(re.search(rf'{k}="(\d+)"', page).group(1)) for k in ("width", "height"))
+    frames = json.loads(re.search(r"const frames = (\[.*?\]);", page).group(1))
+    sizes, named = set(), []
+    for frame in frames:
+        image = Image.open(io.BytesIO(base64.b64decode(frame.split(",", 1)[1])))
+        sizes.add(image.size)
+        named.append(image.text["wdd-value"])
+    assert named == ["λ = 0", "λ = 0.1", "λ = 1", "λ = 10"]
+    (size,) = sizes  # every frame covers the same box: the figure never jumps
+    assert abs(size[0] - 2 * width) <= 2 and abs(size[1] - 2 * height) <= 2
+
+
+def test_panels_of_side_by_side_axes_and_a_colour_bar():
+    from helpers.widgets import panel_cuts, tight_box
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    for ax in axes:
+        ax.plot([0, 1])
+        ax.set_ylabel("a label")
+    (left, right) = panel_cuts(fig, tight_box(fig))
+    assert left[0] == 0 and right[1] == 1 and 0.4 < left[1] <= right[0] + 0.02 < 0.62
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
+    fig.colorbar(ax.imshow([[0, 1], [1, 0]]), ax=ax)
+    assert panel_cuts(fig, tight_box(fig)) == []  # one plot and its colour bar: one panel
+    plt.close(fig)

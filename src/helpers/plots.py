@@ -27,8 +27,40 @@ BOOK_STYLE = {
 
 
 def use_book_style() -> None:
-    """Apply the book's matplotlib defaults (call once at the top of a chapter)."""
+    """Apply the book's matplotlib defaults (call once at the top of a chapter).
+
+    In IPython (Jupyter, Colab, the book build) figures are then shown by :func:`book_png`:
+    drawn at twice their size and displayed at it, sharp on high-resolution screens.
+    """
     mpl.rcParams.update(BOOK_STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing displays figures
+        return
+    shell = get_ipython()
+    if shell is not None:
+        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
+
+        # The inline backend registers its own PNG formatter when it loads, at the first figure:
+        # make it load now, so the book's formatter, registered after it, is the one used.
+        plt.close(plt.figure())
+        shell.display_formatter.formatters["image/png"].for_type(Figure, book_png)
+
+
+def book_png(fig) -> tuple[bytes, dict]:
+    """A figure as the book shows it: PNG at 2× (at most 256 colours), with its display size.
+
+    Where the figure has side-by-side panels, the PNG records where each lies (``wdd-panels``,
+    fractions of the width): the web page stacks the panels on narrow screens.
+    """
+    from helpers.widgets import SCALE, figure_png, panel_attribute, panel_cuts, tight_box
+
+    box = tight_box(fig)
+    panels = panel_cuts(fig, box)
+    text = {"wdd-panels": panel_attribute(panels)} if panels else None
+    png = figure_png(fig, fig.dpi * SCALE, palette=True, bbox=box, text=text)
+    return png, {"width": round(box.width * fig.dpi), "height": round(box.height * fig.dpi)}
 
 
 def lambda_colors(lambdas: Sequence[float], cmap: str = "viridis") -> dict[float, tuple]:

@@ -5,6 +5,10 @@ A static web page cannot run Python, so every live slider has a twin made by
 images, and a few lines of JavaScript show the frame of the chosen value. The same ``update``
 function draws both, so the twin shows exactly what the live slider would.
 
+Each figure shows one of the two, chosen by :func:`live_or_static` (or :func:`slider`): the
+static twin while the book is built (:func:`in_book`, the environment variable ``WDD_BOOK``),
+the live widget anywhere else (Jupyter, Colab), where a kernel answers the slider.
+
 Introduced in the Introduction; first used in chapter 1.
 """
 
@@ -15,6 +19,7 @@ import html
 import io
 import itertools
 import json
+import os
 import threading
 from collections.abc import Callable, Sequence
 
@@ -22,28 +27,122 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import HTML
 from matplotlib.figure import Figure
-from PIL import Image
+from matplotlib.transforms import Bbox
+from PIL import Image, PngImagePlugin
 
 from helpers.checks import check_choice, check_real, check_tuple
 
 _ids = itertools.count()
 
+# Set to "1" while the book is built: by book/_ext/bookfixes.py (any `jupyter-book build` of
+# this book), scripts/build.sh, and the test command's nbval run (tests/conftest.py), whose
+# outputs the book-build test reuses. Unset in Jupyter and Colab.
+BOOK_ENV = "WDD_BOOK"
+# Frames are drawn at SCALE × the pixels they are shown at: sharp on high-resolution screens.
+SCALE = 2
+# Narrow figure parts (a colour bar) stay with their neighbour when a figure is split into
+# panels for a narrow screen: a part narrower than this fraction of the figure is no panel.
+MIN_PANEL = 0.15
 
-def figure_png(fig: Figure, dpi: int = 80, palette: bool = False) -> bytes:
+
+def in_book() -> bool:
+    """True while the book is being built: figures then show their kernel-free twins."""
+    return os.environ.get(BOOK_ENV, "") == "1"
+
+
+def live_or_static(live: Callable[[], object], static: Callable[[], object]) -> object:
+    """``static()`` while the book is built, ``live()`` in Jupyter or Colab: one figure, one slider.
+
+    Both are callables so that only the one shown is made (a live panel is not built for the
+    web page, and no frames are rendered in a notebook).
+    """
+    return static() if in_book() else live()
+
+
+def figure_png(
+    fig: Figure,
+    dpi: float = 80,
+    palette: bool = False,
+    bbox: Bbox | str = "tight",
+    text: dict[str, str] | None = None,
+) -> bytes:
     """The figure as PNG bytes (what both slider kinds display).
 
     ``palette=True`` stores at most 256 colours, which makes a plot's PNG about 3× smaller;
-    the static sliders use it because every frame is embedded in the page.
+    the static sliders use it because every frame is embedded in the page. ``bbox`` is the part
+    of the figure saved, in inches (default: its tight box). ``text`` is stored in the PNG as
+    text chunks (the static slider records which value each frame shows).
     """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    if not palette:
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=bbox)
+    if not palette and not text:
         return buffer.getvalue()
-    image = Image.open(buffer).convert("RGB")
-    image = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    image = Image.open(buffer)
+    if palette:
+        image = image.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_itxt(key, value)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", optimize=True, pnginfo=info)
     return buffer.getvalue()
+
+
+def tight_box(fig: Figure, pad: float = 0.1) -> Bbox:
+    """The figure's tight bounding box in inches, padded as ``bbox_inches="tight"`` pads it."""
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)  # lays the figure out (constrained layout, text sizes)
+    return fig.get_tightbbox(renderer).padded(pad)
+
+
+def panel_cuts(fig: Figure, box: Bbox) -> list[tuple[float, float]]:
+    """The side-by-side panels of the saved figure, as (left, right) fractions of its width.
+
+    A panel is a group of axes whose plotting areas overlap, with all its labels, title and
+    legend (its tight box); an area narrower than :data:`MIN_PANEL` of the figure (a colour
+    bar) joins its left neighbour. Panels may overlap a little: each is a window onto the whole
+    figure, complete. One panel: an empty list.
+    """
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_figwidth()
+
+    def fraction(x_inches: float) -> float:
+        return round(float(min(1.0, max(0.0, (x_inches - box.x0) / box.width))), 4)
+
+    areas = []  # [plot left, plot right, tight left, tight right], in inches
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        position = ax.get_position()
+        tight = ax.get_tightbbox(renderer)
+        left, right = position.x0 * width, position.x1 * width
+        if tight is not None:
+            areas.append([left, right, tight.x0 / fig.dpi, tight.x1 / fig.dpi])
+        else:
+            areas.append([left, right, left, right])
+    areas.sort()
+    panels: list[list[float]] = []
+    for area in areas:
+        narrow = (area[1] - area[0]) / box.width < MIN_PANEL
+        if panels and (area[0] < panels[-1][1] or narrow):  # overlapping, or a colour bar
+            last = panels[-1]
+            last[1], last[3] = max(last[1], area[1]), max(last[3], area[3])
+            last[2] = min(last[2], area[2])
+        else:
+            panels.append(list(area))
+    if len(panels) < 2:
+        return []
+    windows = [(fraction(p[2]), fraction(p[3])) for p in panels]
+    # the outer panels reach the figure's edges (its padding)
+    windows[0], windows[-1] = (0.0, windows[0][1]), (windows[-1][0], 1.0)
+    return windows
+
+
+def panel_attribute(panels: list[tuple[float, float]]) -> str:
+    """``data-wdd-panels`` for the page: "left-right,left-right" (what _static/wdd.js reads)."""
+    return ",".join(f"{left:g}-{right:g}" for left, right in panels)
 
 
 def format_value(value: float) -> str:
@@ -226,19 +325,74 @@ def live_slider(
     return LiveFigure(fig, lambda value: update(value), {"value": slider})
 
 
+def slider(
+    fig: Figure,
+    update: Callable[[float], None],
+    values: Sequence[float],
+    label: str,
+    value: float | None = None,
+    alt: str = "",
+) -> object:
+    """One slider over ``values``: :func:`live_slider` in Jupyter/Colab, :func:`static_slider`
+    (with ``alt``, the figure's description) in the built book."""
+    return live_or_static(
+        lambda: live_slider(fig, update, values, label, value),
+        lambda: static_slider(fig, update, values, label, value, alt=alt),
+    )
+
+
+def _evenly_spaced(values: Sequence[float]) -> bool:
+    steps = [b - a for a, b in itertools.pairwise(values)]
+    return all(abs(step - steps[0]) <= 1e-9 * max(map(abs, values)) for step in steps)
+
+
+# The slider's behaviour; {uid}, {frames}, {labels} are filled in. Frames start loading when the
+# reader first reaches for the slider, so a page transfers only the frame it shows.
+_SCRIPT = """(function () {
+  const root = document.getElementById("{uid}");
+  const frames = {frames};
+  const labels = {labels};
+  const input = root.querySelector("input"), out = root.querySelector("output");
+  const alt = root.dataset.alt;
+  let warm = false;
+  function preload() {
+    if (warm) return;
+    warm = true;
+    frames.forEach(function (src) { new Image().src = src; });
+  }
+  ["pointerenter", "touchstart", "focusin"].forEach(function (type) {
+    root.addEventListener(type, preload, {once: true, passive: true});
+  });
+  input.addEventListener("input", function () {
+    const i = Number(input.value);
+    root.querySelectorAll("img[data-wdd-frame]").forEach(function (img) {
+      img.src = frames[i];
+      if (img.alt) img.alt = alt + " (" + labels[i] + ")";
+    });
+    out.textContent = labels[i];
+    input.setAttribute("aria-valuetext", labels[i]);
+  });
+})();"""
+
+
 def static_slider(
     fig: Figure,
     update: Callable[[float], None],
     values: Sequence[float],
     label: str,
     value: float | None = None,
-    dpi: int = 80,
+    dpi: float = 100,
     alt: str = "",
 ) -> HTML:
     """A slider that works in a static page: one PNG frame per value, switched by JavaScript.
 
     ``update(value)`` redraws ``fig`` for one value (the same function the live slider uses).
-    The figure is closed afterwards. Keep frames few and small: each is embedded in the page.
+    Every frame covers the same part of the figure (the union of the frames' tight boxes), is
+    drawn at ``SCALE × dpi`` and shown at ``dpi`` pixels per inch, and records the value it
+    shows in its PNG text (``wdd-value``). The figure is closed afterwards. The slider announces
+    its value ("λ = 0.01", ``aria-valuetext``), shows its minimum and maximum, and keeps its value
+    label at a fixed width so the track never moves under the finger. ``alt`` describes the
+    figure for readers who cannot see it. Keep frames few: each is stored in the page.
     """
     values = list(values)
     if not values:
@@ -247,38 +401,49 @@ def static_slider(
         value = values[len(values) // 2]
     if value not in values:
         raise ValueError(f"value must be one of values {values}, got {value!r}")
-    frames = []
-    for v in values:
+    labels = [f"{label} = {format_value(v)}" for v in values]
+    box = None
+    for v in values:  # the union of every frame's tight box: frames of one size
         update(v)
-        png = figure_png(fig, dpi, palette=True)
+        frame_box = tight_box(fig)
+        box = frame_box if box is None else Bbox.union([box, frame_box])
+    frames = []
+    for v, text in zip(values, labels, strict=True):
+        update(v)
+        png = figure_png(fig, dpi * SCALE, palette=True, bbox=box, text={"wdd-value": text})
         frames.append("data:image/png;base64," + base64.b64encode(png).decode())
+    panels = panel_cuts(fig, box)
     plt.close(fig)
     start = values.index(value)
-    labels = [f"{label} = {format_value(v)}" for v in values]
     uid = f"wdd-slider-{next(_ids)}"
-    ticks = "".join(f'<option value="{i}"></option>' for i in range(len(values)))
+    width, height = round(box.width * dpi), round(box.height * dpi)
+    alt = alt or f"Figure for the chosen {label}"
+    listed = ", ".join(format_value(v) for v in values)
+    spacing = "" if _evenly_spaced(values) else " Evenly spaced positions, unevenly spaced values."
+    described = f"{len(values)} positions, one per value of {label}: {listed}.{spacing}"
+    script = (
+        _SCRIPT.replace("{uid}", uid)
+        .replace("{frames}", json.dumps(frames))
+        .replace("{labels}", json.dumps(labels, ensure_ascii=False))
+    )
+    label_chars = max(len(text) for text in labels) + 1
     return HTML(
-        f"""<div class="wdd-static-slider" id="{uid}">
-<div style="display:flex;align-items:center;gap:0.8em;font-family:sans-serif">
+        f"""<div class="wdd-static-slider" id="{uid}" data-alt="{html.escape(alt)}">
+<div class="wdd-slider-controls">
+<span class="wdd-slider-min" aria-hidden="true">{html.escape(format_value(values[0]))}</span>
 <input type="range" class="wdd-slider-input" min="0" max="{len(values) - 1}" step="1"
- value="{start}" list="{uid}-ticks" aria-label="{html.escape(label)}" style="width:320px">
-<datalist id="{uid}-ticks">{ticks}</datalist>
-<output class="wdd-slider-label">{html.escape(labels[start])}</output>
+ value="{start}" aria-label="{html.escape(label)}" aria-valuetext="{html.escape(labels[start])}"
+ aria-describedby="{uid}-values">
+<span class="wdd-slider-max" aria-hidden="true">{html.escape(format_value(values[-1]))}</span>
+<output class="wdd-slider-label" aria-hidden="true"
+ style="display:inline-block;width:{label_chars}ch;white-space:nowrap">{html.escape(labels[start])}</output>
 </div>
-<img class="wdd-slider-frame" src="{frames[start]}" alt="{html.escape(alt or label)}"
- style="max-width:100%">
+<p class="wdd-slider-values" id="{uid}-values">{html.escape(described)}</p>
+<img class="wdd-slider-frame" data-wdd-frame src="{frames[start]}" width="{width}" height="{height}"
+ data-wdd-panels="{panel_attribute(panels)}" alt="{html.escape(f"{alt} ({labels[start]})")}"
+ style="max-width:100%;height:auto">
 <script>
-(function () {{
-  const root = document.getElementById("{uid}");
-  const frames = {json.dumps(frames)};
-  const labels = {json.dumps(labels, ensure_ascii=False)};
-  const input = root.querySelector("input"), img = root.querySelector("img"),
-        out = root.querySelector("output");
-  input.addEventListener("input", function () {{
-    img.src = frames[input.value];
-    out.textContent = labels[input.value];
-  }});
-}})();
+{script}
 </script>
 </div>"""
     )
