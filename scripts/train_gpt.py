@@ -94,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     if distributed:
         local_rank = int(os.environ.get("LOCAL_RANK", 0))
         cuda = torch.cuda.is_available() and settings.get("device", "auto") in ("auto", "cuda")
+        if cuda and local_rank >= torch.cuda.device_count():
+            gpus = torch.cuda.device_count()
+            print(
+                f"train_gpt.py: error: process {local_rank} of this machine needs "
+                f"cuda:{local_rank}, but it has {gpus} GPU{'s' if gpus != 1 else ''}: "
+                f"run torchrun with --nproc_per_node {gpus} or fewer, or add --device cpu",
+                file=sys.stderr,
+            )
+            return 2
         if cuda:
             torch.cuda.set_device(local_rank)
             settings["device"] = f"cuda:{local_rank}"

@@ -20,7 +20,19 @@ from helpers.param_groups import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_gpt.py"
-SETTINGS = ["--steps", "40", "--eval-every", "20", "--threads", "1", "--batch-size", "32"]
+# --device cpu: Gloo on the CPU, also on a GPU machine (where "auto" would pick CUDA and NCCL)
+SETTINGS = [
+    "--steps",
+    "40",
+    "--eval-every",
+    "20",
+    "--threads",
+    "1",
+    "--batch-size",
+    "32",
+    "--device",
+    "cpu",
+]
 TOLERANCE = 1e-3  # relative; measured at most 1.5e-4 (see the module docstring)
 
 
