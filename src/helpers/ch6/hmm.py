@@ -100,6 +100,19 @@ class HMMSource:
         digest.update(np.round(self.emit, 12).tobytes())
         return digest.hexdigest()[:12]
 
+    def unigram_entropy(self) -> float:
+        """H(X_t) in nats (exact): the best loss of a model that ignores the context."""
+        p = self.pi @ self.emit  # P(x) = Σ_z π(z)·E[z, x]
+        return float(-(p[p > 0] * np.log(p[p > 0])).sum())
+
+    def bigram_entropy(self) -> float:
+        """H(X_t | X_{t−1}) in nats (exact): the best loss seeing one token back."""
+        # P(x_{t−1} = a, x_t = b) = Σ_{z,z'} π(z)·E[z, a]·T[z, z']·E[z', b]
+        pair = (self.pi[:, None] * self.emit).T @ self.trans @ self.emit
+        cond = pair / pair.sum(1, keepdims=True)
+        nonzero = pair > 0
+        return float(-(pair[nonzero] * np.log(cond[nonzero])).sum())
+
     def sample(self, batch: int, length: int, generator: torch.Generator) -> torch.Tensor:
         """(batch, length) int64 tokens; every row an independent draw starting from π."""
         batch = check_int("batch", batch, low=1)

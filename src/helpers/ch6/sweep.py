@@ -124,3 +124,50 @@ def final(stored: precomputed.Stored, run: str, key: str = "excess") -> dict[flo
         lam: np.array([stored.point(lam, seed)[run][key][-1] for seed in seeds])
         for lam in LAMBDAS
     }
+
+
+COMPARED = ("excess", "norm")  # what a live run is compared on (held-out loss, weight norm)
+
+
+def _relative_gap(a, b) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float((np.abs(a - b) / np.maximum(np.abs(b), 1e-12)).max())
+
+
+def _until(run: dict, until: int) -> dict[str, list]:
+    n_eval = sum(step <= until for step in run["step"])
+    n_norm = sum(step <= until for step in run["norm_step"])
+    return {"excess": run["excess"][:n_eval], "norm": run["norm"][:n_norm]}
+
+
+def compare(stored: precomputed.Stored, live: dict, lam: float, seed: int, until: int) -> dict:
+    """How far the live constant run (``run_point(lam, seed, until=until)``) is from the stored
+    one, up to step ``until``: per compared value, the largest relative gap and its limit.
+
+    Where the computation is the same (:meth:`helpers.precomputed.Stored.same_computation`) the
+    limit is the stored rounding; elsewhere it is the gap between the stored runs of two other
+    seeds at the same steps (measured from the file): another CPU must not move a run further
+    than a change of seed does. Raises AssertionError naming what is out of its limit.
+    """
+    mine = _until(live["constant"], until)
+    stored_run = _until(stored.point(lam, seed)["constant"], until)
+    same = stored.same_computation()
+    others = [s for s in seeds_in(stored) if s != seed][:2]
+    seed_runs = [_until(stored.point(lam, s)["constant"], until) for s in others]
+    out = {}
+    for key in COMPARED:
+        gap = _relative_gap(mine[key], stored_run[key])
+        if same:
+            limit, basis = 10.0 ** (1 - stored.spec.digits), "same computation: rounding only"
+        else:
+            limit = _relative_gap(seed_runs[0][key][1:], seed_runs[1][key][1:])
+            basis = f"the gap between seeds {others[0]} and {others[1]}"
+        out[key] = {"gap": gap, "limit": limit, "basis": basis}
+    failed = {key: v for key, v in out.items() if v["gap"] > v["limit"]}
+    assert not failed, f"live run vs stored, λ = {lam:g}, seed {seed}: {failed}"
+    return out
+
+
+def seeds_in(stored: precomputed.Stored) -> list[int]:
+    """The seeds of the stored points."""
+    return sorted({seed for _, seed in stored.spec.points})
