@@ -14,6 +14,7 @@ from collections.abc import Callable
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
 from helpers import precomputed
 from helpers.ch6.sweep import CONTROL_LAMBDA, LAMBDAS, final, seeds_in
@@ -28,6 +29,17 @@ def curves(stored: precomputed.Stored, lam: float, run: str, key: str, steps: st
     """(steps, the seeds' values as rows) of ``key`` in run ``run`` of λ."""
     points = [stored.point(lam, seed)[run] for seed in seeds_in(stored)]
     return np.array(points[0][steps]), np.array([p[key] for p in points])
+
+
+LOSS_TICKS = (0.2, 0.3, 0.4, 0.6, 1.0)  # the excess-loss axes: log scale, plain numbers
+
+
+def _loss_axis(ax, bottom: float, top: float) -> None:
+    ax.set_yscale("log")
+    ax.set_ylim(bottom, top)
+    ax.yaxis.set_major_locator(FixedLocator(LOSS_TICKS))
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _band(ax, x, rows, colour, style="-", label=None, lw=1.8):
@@ -51,6 +63,7 @@ def hero(stored: precomputed.Stored) -> tuple[Figure, Callable[[float], None]]:
                         ls=style, color="tab:blue" if run == "wsd" else "tab:red", capsize=3,
                         label=SCHEDULE_NAME[run])
     ax_end.set_xticks(x, [f"{lam:g}" for lam in LAMBDAS])
+    ax_end.set_xlim(-0.5, len(LAMBDAS) - 0.5)
     ax_end.set(xlabel="weight decay λ", ylabel="final excess loss (nats/token)")
     ax_end.set_ylim(0, None)
     ax_end.legend(fontsize=8, loc="upper left")
@@ -68,9 +81,9 @@ def hero(stored: precomputed.Stored) -> tuple[Figure, Callable[[float], None]]:
             steps, rows = curves(stored, lam, run, "excess")
             _band(ax_run, steps, rows, colours[lam], style, f"λ = {lam:g}, {SCHEDULE_NAME[run]}")
         ax_run.set(xlabel="training step (each a fresh batch)",
-                   ylabel="held-out excess loss (nats/token)", yscale="log",
-                   ylim=(0.1, top * 1.05), xlim=(0, steps[-1]))
-        ax_run.legend(fontsize=7.5, loc="upper right")
+                   ylabel="held-out excess loss (nats/token)", xlim=(0, steps[-1]))
+        _loss_axis(ax_run, 0.15, top * 1.05)
+        ax_run.legend(fontsize=7.5, loc="lower left")
         i = LAMBDAS.index(lam)
         marker.set_x(i - 0.3)
 
@@ -82,8 +95,8 @@ def mechanism(stored: precomputed.Stored) -> Figure:
     """The WSD runs of every λ: ‖θ‖ of the decayed tensors (left), the angle turned per step
     (middle); the excess loss of λ = 0, λ = CONTROL_LAMBDA and the control (right)."""
     colours = lambda_colors(LAMBDAS)
-    fig, (ax_norm, ax_angle, ax_ctrl) = plt.subplots(1, 3, figsize=(11, 3.4),
-                                                     gridspec_kw={"wspace": 0.32})
+    fig, (ax_norm, ax_angle, ax_ctrl) = plt.subplots(1, 3, figsize=(12, 3.5),
+                                                     gridspec_kw={"wspace": 0.45})
     for lam in LAMBDAS:
         steps, rows = curves(stored, lam, "wsd", "norm", steps="norm_step")
         _band(ax_norm, steps, rows, colours[lam], label=f"λ = {lam:g}")
@@ -105,9 +118,9 @@ def mechanism(stored: precomputed.Stored) -> Figure:
     steps, rows = curves(stored, CONTROL_LAMBDA, "control", "excess")
     _band(ax_ctrl, steps, rows, "tab:orange", ":", f"control: λ = 0, λ = {CONTROL_LAMBDA:g}'s η_eff",
           lw=2.2)
-    ax_ctrl.set(xlabel="training step", ylabel="held-out excess loss (nats/token)",
-                yscale="log", ylim=(0.1, None))
-    ax_ctrl.legend(fontsize=7.5)
+    ax_ctrl.set(xlabel="training step", ylabel="held-out excess loss (nats/token)")
+    _loss_axis(ax_ctrl, 0.15, 1.2)
+    ax_ctrl.legend(fontsize=7.5, loc="lower left")
     for ax in (ax_norm, ax_angle, ax_ctrl):
         ax.set_xlim(0, steps[-1])
     return fig
