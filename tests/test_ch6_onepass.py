@@ -16,8 +16,15 @@ from helpers.ch6.onepass import (
     train_one_pass,
 )
 
-SHORT = OnePassConfig(n_layer=1, steps=60, warmup_steps=10, eval_every=20, norm_every=1,
-                      held_out_seqs=32, weight_decay=0.3)
+SHORT = OnePassConfig(
+    n_layer=1,
+    steps=60,
+    warmup_steps=10,
+    eval_every=20,
+    norm_every=1,
+    held_out_seqs=32,
+    weight_decay=0.3,
+)
 
 
 @pytest.fixture(autouse=True)

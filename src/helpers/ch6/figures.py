@@ -59,9 +59,16 @@ def hero(stored: precomputed.Stored) -> tuple[Figure, Callable[[float], None]]:
     for run, style in SCHEDULE_STYLE.items():
         values = np.array([ends[run][lam] for lam in LAMBDAS])
         mean = values.mean(1)
-        ax_end.errorbar(x, mean, yerr=[mean - values.min(1), values.max(1) - mean], fmt="o",
-                        ls=style, color="tab:blue" if run == "wsd" else "tab:red", capsize=3,
-                        label=SCHEDULE_NAME[run])
+        ax_end.errorbar(
+            x,
+            mean,
+            yerr=[mean - values.min(1), values.max(1) - mean],
+            fmt="o",
+            ls=style,
+            color="tab:blue" if run == "wsd" else "tab:red",
+            capsize=3,
+            label=SCHEDULE_NAME[run],
+        )
     ax_end.set_xticks(x, [f"{lam:g}" for lam in LAMBDAS])
     ax_end.set_xlim(-0.5, len(LAMBDAS) - 0.5)
     ax_end.set(xlabel="weight decay λ", ylabel="final excess loss (nats/token)")
@@ -76,12 +83,21 @@ def hero(stored: precomputed.Stored) -> tuple[Figure, Callable[[float], None]]:
         for run, style in SCHEDULE_STYLE.items():
             steps, rows = curves(stored, 0.0, run, "excess")
             if lam != 0:
-                ax_run.plot(steps, rows.mean(0), style, color="0.6", lw=1.2,
-                            label="λ = 0" if run == "wsd" else None)
+                ax_run.plot(
+                    steps,
+                    rows.mean(0),
+                    style,
+                    color="0.6",
+                    lw=1.2,
+                    label="λ = 0" if run == "wsd" else None,
+                )
             steps, rows = curves(stored, lam, run, "excess")
             _band(ax_run, steps, rows, colours[lam], style, f"λ = {lam:g}, {SCHEDULE_NAME[run]}")
-        ax_run.set(xlabel="training step (each a fresh batch)",
-                   ylabel="held-out excess loss (nats/token)", xlim=(0, steps[-1]))
+        ax_run.set(
+            xlabel="training step (each a fresh batch)",
+            ylabel="held-out excess loss (nats/token)",
+            xlim=(0, steps[-1]),
+        )
         _loss_axis(ax_run, 0.15, top * 1.05)
         ax_run.legend(fontsize=7.5, loc="lower left")
         i = LAMBDAS.index(lam)
@@ -95,8 +111,9 @@ def mechanism(stored: precomputed.Stored) -> Figure:
     """The WSD runs of every λ: ‖θ‖ of the decayed tensors (left), the angle turned per step
     (middle); the excess loss of λ = 0, λ = CONTROL_LAMBDA and the control (right)."""
     colours = lambda_colors(LAMBDAS)
-    fig, (ax_norm, ax_angle, ax_ctrl) = plt.subplots(1, 3, figsize=(12, 3.5),
-                                                     gridspec_kw={"wspace": 0.45})
+    fig, (ax_norm, ax_angle, ax_ctrl) = plt.subplots(
+        1, 3, figsize=(12, 3.5), gridspec_kw={"wspace": 0.45}
+    )
     for lam in LAMBDAS:
         steps, rows = curves(stored, lam, "wsd", "norm", steps="norm_step")
         _band(ax_norm, steps, rows, colours[lam], label=f"λ = {lam:g}")
@@ -116,8 +133,15 @@ def mechanism(stored: precomputed.Stored) -> Figure:
         steps, rows = curves(stored, lam, "wsd", "excess")
         _band(ax_ctrl, steps, rows, colour, style, name)
     steps, rows = curves(stored, CONTROL_LAMBDA, "control", "excess")
-    _band(ax_ctrl, steps, rows, "tab:orange", ":", f"control: λ = 0, λ = {CONTROL_LAMBDA:g}'s η_eff",
-          lw=2.2)
+    _band(
+        ax_ctrl,
+        steps,
+        rows,
+        "tab:orange",
+        ":",
+        f"control: λ = 0, λ = {CONTROL_LAMBDA:g}'s η_eff",
+        lw=2.2,
+    )
     ax_ctrl.set(xlabel="training step", ylabel="held-out excess loss (nats/token)")
     _loss_axis(ax_ctrl, 0.15, 1.2)
     ax_ctrl.legend(fontsize=7.5, loc="lower left")

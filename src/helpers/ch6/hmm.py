@@ -131,7 +131,9 @@ class HMMSource:
         The forward algorithm with the belief b_t(z) = P(z_t = z | x_<t), normalised each step.
         """
         if tokens.dim() != 2 or tokens.shape[1] < 2:
-            raise ValueError(f"tokens must have shape (batch, L) with L ≥ 2, got {tuple(tokens.shape)}")
+            raise ValueError(
+                f"tokens must have shape (batch, L) with L ≥ 2, got {tuple(tokens.shape)}"
+            )
         if tokens.min() < 0 or tokens.max() >= self.vocab_size:
             raise ValueError(f"tokens must lie in 0..{self.vocab_size - 1}")
         B, L = tokens.shape

@@ -135,9 +135,7 @@ class Trainer:
         self.decayed = list(decay["param_names"])
         lam = 0.0 if match is not None else c.weight_decay
         # one group per decayed tensor (the control gives each its own η), one for the rest
-        groups = [
-            {"params": [self.named[n]], "name": n, "weight_decay": lam} for n in self.decayed
-        ]
+        groups = [{"params": [self.named[n]], "name": n, "weight_decay": lam} for n in self.decayed]
         groups.append({"params": rest["params"], "name": "no_decay", "weight_decay": 0.0})
         self.opt = torch.optim.AdamW(groups, lr=c.lr, betas=c.betas)
         self.stream = FreshStream(source, c.batch_size, c.block_size, seed=c.seed)
@@ -202,7 +200,9 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         measure = (step + 1) % c.norm_every == 0
-        before = {n: self.named[n].detach().flatten().clone() for n in self.decayed} if measure else None
+        before = (
+            {n: self.named[n].detach().flatten().clone() for n in self.decayed} if measure else None
+        )
         self.opt.step()
         self.recent = (self.recent + [torch.cat([x, y[:, -1:]], 1)])[-c.recent_batches :]
         self.step += 1

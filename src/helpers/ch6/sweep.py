@@ -50,8 +50,10 @@ def kept(history: dict) -> dict:
         out[key] = history[key][::NORM_THIN]
     for key in ("angle", "eta_eff"):  # the mean of the records since the last one kept
         values = history[key]
-        out[key] = [float(np.mean(values[max(0, i - NORM_THIN + 1) : i + 1]))
-                    for i in range(0, len(values), NORM_THIN)]
+        out[key] = [
+            float(np.mean(values[max(0, i - NORM_THIN + 1) : i + 1]))
+            for i in range(0, len(values), NORM_THIN)
+        ]
     for key in ("passes", "train_tokens", "held_out_floor", "stopped"):
         out[key] = history[key]
     return out
@@ -121,8 +123,7 @@ def final(stored: precomputed.Stored, run: str, key: str = "excess") -> dict[flo
     """Per λ: the last value of ``key`` of run ``run`` ("constant", "wsd"), one per seed."""
     seeds = sorted({seed for _, seed in stored.spec.points})
     return {
-        lam: np.array([stored.point(lam, seed)[run][key][-1] for seed in seeds])
-        for lam in LAMBDAS
+        lam: np.array([stored.point(lam, seed)[run][key][-1] for seed in seeds]) for lam in LAMBDAS
     }
 
 
