@@ -6,8 +6,8 @@ Trains every point of helpers.ch6.sweep.STORED on the CPU with one torch thread 
 λ in (0, 0.1, 0.3, 1) and seed in (0, 1, 2), the tiny GPT on 2,000 fresh batches of the hidden
 Markov stream at a constant learning rate and its warmup-stable-decay twin (branched where the
 cooldown starts, so the pair costs 1.2 runs), and for λ = 1 the control run (λ = 0 with the
-decayed run's effective learning rate). About 16 run-equivalents of 2,000 steps, 10-25 ms a step
-on one core: about 6 minutes on a quiet core, twice that on a busy 2-core machine. Progress goes
+decayed run's effective learning rate). About 17 run-equivalents of 2,000 steps: 14 min 10 s
+with --workers 1 on one core of a busy 2-core machine (measured; less on a quiet one). Progress goes
 to stderr. Ctrl-C stops at once; finished points stay cached in _build/precomputed/ and
 --resume reuses them. tests/test_ch6_sweep.py re-runs the start of one point and compares.
 """
