@@ -9,7 +9,7 @@ cooldown starts, so the pair costs 1.2 runs), and for λ = 1 the control run (λ
 decayed run's effective learning rate). About 17 run-equivalents of 2,000 steps: 14 min 10 s
 with --workers 1 on one core of a busy 2-core machine (measured; less on a quiet one). Progress goes
 to stderr. Ctrl-C stops at once; finished points stay cached in _build/precomputed/ and
---resume reuses them. tests/test_ch6_sweep.py re-runs the start of one point and compares.
+--resume reuses them. tests/test_ch6_onepass.py re-runs the start of one point and compares.
 """
 
 from __future__ import annotations

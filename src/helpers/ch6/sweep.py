@@ -6,7 +6,7 @@ Every point is named by its λ and seed (``"λ=0.3/seed=0"``) and holds two runs
 cooldown starts, :func:`helpers.ch6.onepass.constant_and_wsd`). The points with
 λ = :data:`CONTROL_LAMBDA` hold a third, ``"control"``: λ = 0 with each decayed tensor's
 learning rate set to follow that point's WSD run's norm (the effective learning rate without the
-decay). Every run uses :data:`THREADS` torch threads on the CPU. ``tests/test_ch6_sweep.py``
+decay). Every run uses :data:`THREADS` torch threads on the CPU. ``tests/test_ch6_onepass.py``
 re-runs the start of one point and compares.
 
 Introduced in chapter 6 (One pass over the data).
