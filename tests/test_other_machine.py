@@ -27,6 +27,7 @@ from helpers.ch3 import rules_sweep
 from helpers.ch4 import sweep as gpt_sweep
 from helpers.ch5 import forgetting
 from helpers.ch5 import sweep as grok_sweep
+from helpers.ch6 import sweep as one_pass_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_KERNELS = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"}
@@ -35,7 +36,14 @@ RERUNS = [
     "tests/test_which_weights.py::test_a_stored_run_reproduces",
     "tests/test_grokking.py::test_rerunning_the_first_100_steps_reproduces_the_stored_run",
 ]
-SPECS = [grid.STORED, rules_sweep.STORED, gpt_sweep.STORED, grok_sweep.STORED, forgetting.STORED]
+SPECS = [
+    grid.STORED,
+    rules_sweep.STORED,
+    gpt_sweep.STORED,
+    grok_sweep.STORED,
+    forgetting.STORED,
+    one_pass_sweep.STORED,
+]
 
 
 def _other_python(version: str) -> str | None:

@@ -15,6 +15,7 @@ SWEEPS = [
     "sweep_grokking.py",
     "grid_adam_l2_vs_adamw.py",
     "sweep_forgetting.py",
+    "sweep_one_pass.py",
     "measure_spreads.py",
 ]
 

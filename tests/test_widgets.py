@@ -172,8 +172,9 @@ def test_every_lambda_slider_of_the_book_offers_lambda_zero():
     from helpers.ch3.rules_sweep import SWEEP_LAMBDAS as ch3
     from helpers.ch4.sweep import LAMBDAS as ch4
     from helpers.ch5.sweep import LAMBDAS as ch5
+    from helpers.ch6.sweep import LAMBDAS as ch6
 
-    for chapter, values in enumerate((ch1, ch2, ch3, ch4, ch5), start=1):
+    for chapter, values in enumerate((ch1, ch2, ch3, ch4, ch5, ch6), start=1):
         assert values[0] == 0.0 and list(values) == sorted(values), chapter
 
 
