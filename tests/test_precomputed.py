@@ -294,3 +294,12 @@ def test_every_stored_file_says_what_made_it():
         for key in ("cpu", "cpu_capability", "kernel_env", "threads", "torch", "python", "numpy"):
             assert key in made_on, (path.name, key)
         assert made_on["threads"] == record["config"]["threads"], path.name
+
+
+def test_a_config_with_tuples_is_held_as_the_file_holds_it():
+    # TrainConfig's betas are a tuple; JSON turns it into a list, and load() compares the two
+    spec = precomputed.Spec(
+        name="x", command="c", threads=1, config={"betas": (0.9, 0.99)}, axes=("a",), points=((1,),)
+    )
+    assert spec.config == {"betas": [0.9, 0.99]}
+    assert spec.config_hash == precomputed.config_hash({"betas": [0.9, 0.99]})

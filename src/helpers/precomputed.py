@@ -139,6 +139,8 @@ class Spec:
     point_config: Callable[..., dict] | None = field(default=None, compare=False)
 
     def __post_init__(self):
+        # the config as the file will hold it (tuples become lists), so that load() compares like
+        object.__setattr__(self, "config", json.loads(json.dumps(self.config)))
         keys = [self.key(*point) for point in self.points]
         if len(set(keys)) != len(keys):
             raise ValueError(f"{self.name}: two points have the same key")
