@@ -1,6 +1,6 @@
 """Make src/helpers/data/scaling_sweep.json: chapter 7's λ sweeps over data and batch size.
 
-    python scripts/sweep_scaling.py [--workers N] [--resume] [--output PATH]
+    python scripts/sweep_scaling.py [--workers N] [--resume] [--output PATH] [--seeds S ...]
 
 Trains every setting of helpers.ch7.sweep.STORED on the CPU with one torch thread: N = 512, 1024
 and 2048 training pairs at B = 32, η = 1e-3; B = 32, 64 and 128 at N = 1024 with η fixed and with
@@ -12,17 +12,22 @@ at once; the finished settings stay cached in _build/precomputed/ and --resume r
 
 from __future__ import annotations
 
+import functools
 import sys
 
 from helpers import precomputed
 
 
 def main(argv=None) -> int:
-    parser = precomputed.script_parser(__doc__, seeds=False)
+    parser = precomputed.script_parser(__doc__)
     args = precomputed.parse_script_args(parser, argv)
     from helpers.ch7 import sweep  # imports torch: after --help has answered
 
-    return precomputed.run_script(sweep.STORED, sweep.run_point, args)
+    if args.seeds is None:
+        return precomputed.run_script(sweep.STORED, sweep.run_point, args)
+    seeds = tuple(args.seeds)
+    run = functools.partial(sweep.run_point, seeds=seeds)
+    return precomputed.run_script(sweep.spec(seeds), run, args)
 
 
 if __name__ == "__main__":
