@@ -1,11 +1,12 @@
 """Real pre-training recipes through the τ rule: their sourced η, λ, batch and tokens, and the
 τ_iter, τ_epoch and surviving share they imply.
 
-Every row's numbers are the ones the research notes checked (/work/proto/research, "A5. Real
-recipes"): B and D in tokens, η the peak learning rate, λ = 0.1 in every row (decoupled
-decay). ``mean_multiplier`` is s̄, the mean of η_t/η over the run, from the schedule the source
-states (warmup ignored); the note says how. ``status``: ✅ checked in the primary source, ◐ a
-part only in a secondary source or a config whose use in the released run was not checked.
+Every row's numbers were checked against the sources its ``sources`` names (the papers' text
+and the official configs): B and D in tokens, η the peak learning rate, λ = 0.1 in every row
+(decoupled decay). ``mean_multiplier`` is s̄, the mean of η_t/η over the run, from the schedule
+the source states (warmup ignored); the comment above a row says how. ``status``: ✅ checked
+in the primary source, ◐ a part only in a secondary source, or a config whose use in the
+released run was not checked.
 A batch that ramps up is given at its final size. Models with no stated λ (Chinchilla, Gopher),
 or whose λ is ambiguous (Llama 3), have no row.
 
@@ -27,7 +28,7 @@ class Recipe:
     """One model's sourced training settings."""
 
     model: str
-    optimizer: str  # AdamW unless the source says otherwise
+    optimizer: str  # as the source names it: Adam(W) with decoupled decay, or Muon
     lr: float  # η, the peak learning rate
     weight_decay: float  # λ
     batch_tokens: float  # B, tokens per step (the final size if it ramps)
@@ -114,7 +115,7 @@ RECIPES = (
     # s̄ = (260 · 0.55 + 40 · 0.1)/300
     Recipe(
         "GPT-3 6.7B",
-        "Adam, decoupled decay",
+        "Adam",
         1.2e-4,
         0.1,
         2e6,
@@ -126,7 +127,7 @@ RECIPES = (
     ),
     Recipe(
         "GPT-3 13B",
-        "Adam, decoupled decay",
+        "Adam",
         1.0e-4,
         0.1,
         2e6,
@@ -138,7 +139,7 @@ RECIPES = (
     ),
     Recipe(
         "GPT-3 175B",
-        "Adam, decoupled decay",
+        "Adam",
         6e-5,
         0.1,
         3.2e6,
@@ -150,7 +151,7 @@ RECIPES = (
     ),
     Recipe(
         "Pythia 160M",
-        "AdamW",
+        "Adam (GPT-NeoX)",
         6e-4,
         0.1,
         2_097_152,
@@ -162,7 +163,7 @@ RECIPES = (
     ),
     Recipe(
         "Pythia 12B",
-        "AdamW",
+        "Adam (GPT-NeoX)",
         1.2e-4,
         0.1,
         2_097_152,
