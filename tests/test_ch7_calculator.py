@@ -110,6 +110,8 @@ def test_static_calculator_in_a_browser_agrees_with_compute(tmp_path):
                     assert shown == "∞", key
                 else:
                     assert float(shown) == pytest.approx(expected[key], rel=1e-3), key
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing too wide
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.fill('[name="lr"]', "0")  # a bad input: a message, dashes, no error
         assert "learning rate" in page.text_content(".wdd-calc-error")
         assert page.text_content('output[data-key="tau_iter"]') == "—"

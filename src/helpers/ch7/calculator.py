@@ -215,8 +215,10 @@ def static_calculator() -> HTML:
     mean = "{" + ", ".join(f'"{k}": {v!r}' for k, v in timescale.MEAN_MULTIPLIER.items()) + "}"
     checks = "[" + ", ".join(f'["{f.name}", {str(f.allow_zero).lower()}]' for f in FIELDS) + "]"
     script = _SCRIPT.replace("{uid}", uid).replace("{mean}", mean).replace("{checks}", checks)
+    # two columns, the labels' shrinking first (a phone is 390 px wide)
     grid = (
-        "display:grid;grid-template-columns:minmax(12em,max-content) minmax(8em,14em);gap:0.3em 1em"
+        "display:grid;grid-template-columns:minmax(0,1fr) minmax(6em,12em);"
+        "gap:0.3em 1em;align-items:start"
     )
     return HTML(
         f"""<div class="wdd-tau-calculator" id="{uid}" role="group" aria-label="τ calculator">

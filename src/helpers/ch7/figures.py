@@ -18,7 +18,7 @@ from helpers.ch7.sweep import BASE, SWEEPS
 from helpers.plots import lambda_colors
 
 # The hero slider's values: the exponent α of the rescaled axis (1 is the τ_epoch rule).
-ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
+ALPHAS = (0.0, 0.5, 0.75, 1.0, 1.25)  # five frames: the page carries each
 PLAIN = FuncFormatter(lambda value, _position: f"{value:g}")  # 20, not 2×10¹
 REFERENCE = (1024, 32, 1e-3)  # (D, B, η) the hero's axis translates λ to
 
