@@ -17,6 +17,7 @@ SWEEPS = [
     "sweep_forgetting.py",
     "sweep_one_pass.py",
     "measure_spreads.py",
+    "sweep_scaling.py",
 ]
 
 
