@@ -52,6 +52,29 @@ def test_lambda_zero_makes_the_two_optimizers_identical(hero):
     np.testing.assert_array_equal(plane[0].get_ydata(), plane[2].get_ydata())
 
 
+def test_adamw_box_is_drawn_on_every_frame_and_holds_adamw(hero):
+    """The box ‖w‖∞ ≤ 1/λ (Xie & Li) on every slider setting; AdamW's whole path inside it."""
+    fig, update = hero
+    plane, time_axes = fig.axes[:2]
+    box = next(p for p in plane.patches if p.get_gid() == "adamw-box")
+    edge_line = next(line for line in time_axes.get_lines() if line.get_gid() == "adamw-box-edge")
+    for lr in HERO_LRS:
+        for lam in HERO_LAMBDAS:
+            update(lam, lr)
+            assert box.get_visible() == edge_line.get_visible() == (lam > 0)
+            if lam == 0:
+                continue
+            edge = 1 / lam
+            np.testing.assert_allclose(box.get_bbox().bounds, (-edge, -edge, 2 * edge, 2 * edge))
+            assert edge_line.get_ydata()[0] == edge
+            adamw = plane.get_lines()[2]  # AdamW's path in the plane
+            path = np.column_stack([adamw.get_xdata(), adamw.get_ydata()])
+            # measured: at most 0.9998/λ over these settings (the path creeps up to the edge)
+            assert np.abs(path).max() <= edge
+            labels = [text.get_text() for text in fig.legends[0].get_texts()]
+            assert any(f"1/λ = {edge:.3g}" in label for label in labels)
+
+
 def test_live_figure_with_both_sliders_redraws_quickly(hero):
     fig, update = hero
     controls = {

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from helpers.ch2.grid import LABELS, Grid, best_lambda_per_lr
@@ -40,6 +41,10 @@ def hero_figure(
 ) -> tuple[Figure, Callable[[float, float], None]]:
     """Adam + L2 and AdamW on the curvature toy: the paths in the plane, and w₂ over the steps.
 
+    Every frame also draws the box ‖w‖∞ ≤ 1/λ that AdamW stays inside (Xie & Li 2024: if
+    full-batch AdamW converges, it is to a KKT point of the loss constrained to that box; hidden
+    at λ = 0, where there is no box), and its edge 1/λ over the steps.
+
     Returns ``(fig, update)``; ``update(lam, lr)`` redraws for one λ and η (about 0.1 s: two
     5000-step NumPy runs, cached). ``config`` defaults to :class:`ToyConfig`'s values.
     """
@@ -58,6 +63,10 @@ def hero_figure(
         }
     ridge_mark = plane.plot([], [], "x", color="black", ms=9, mew=2, zorder=6)[0]
     ridge_line = time.axhline(np.nan, color="black", lw=1, ls=":")
+    # AdamW's box ‖w‖∞ ≤ 1/λ (Xie & Li), and its edge 1/λ over the steps
+    box_style = {"color": COLORS["adamw"], "lw": 1.3, "ls": "--", "alpha": 0.9}
+    box = plane.add_patch(Rectangle((0, 0), 1, 1, fill=False, gid="adamw-box", **box_style))
+    box_edge = time.axhline(np.nan, gid="adamw-box-edge", **box_style)
     plane.plot(*config.start, "s", color="grey", ms=6)
     plane.plot(*config.target, "*", color="black", ms=13, zorder=6)
     plane.annotate("start", config.start, xytext=(6, 6), textcoords="offset points", fontsize=8)
@@ -90,8 +99,8 @@ def hero_figure(
     title = fig.suptitle("")
     # one legend below both panels, where no curve can hide it; update() rewrites its labels
     legend = fig.legend(
-        [lines["adam_l2"]["plane"], lines["adamw"]["plane"], ridge_mark, ridge_line],
-        ["", "", "", ""],
+        [lines["adam_l2"]["plane"], lines["adamw"]["plane"], ridge_mark, ridge_line, box],
+        ["", "", "", "", ""],
         loc="lower center",
         ncols=2,
         fontsize=9,
@@ -107,11 +116,22 @@ def hero_figure(
         ridge = ridge_optimum(config, lam)
         ridge_mark.set_data([ridge[0]], [ridge[1]])
         ridge_line.set_ydata([ridge[1], ridge[1]])
+        box.set_visible(lam > 0)
+        box_edge.set_visible(lam > 0)
+        if lam > 0:
+            edge = 1 / lam
+            box.set_bounds(-edge, -edge, 2 * edge, 2 * edge)
+            box_edge.set_ydata([edge, edge])
+            beyond = " (beyond the view)" if edge > plane.get_xlim()[1] else ""
+            box_label = f"AdamW's box ‖w‖∞ ≤ 1/λ = {edge:.3g}{beyond}"
+        else:
+            box_label = "no box at λ = 0 (1/λ = ∞)"
         labels = (
             f"Adam + L2, λ = {lam:g}",
             f"AdamW, λ = {lam:g}",
             f"ridge optimum h/(h + λ) = ({ridge[0]:.3g}, {ridge[1]:.3g})",
             "its w₂, h₂/(h₂ + λ)",
+            box_label,
         )
         for text, label in zip(legend.get_texts(), labels, strict=True):
             text.set_text(label)
@@ -121,7 +141,7 @@ def hero_figure(
         )
 
     update(config.weight_decay, config.lr)
-    fig.tight_layout(rect=(0, 0.11, 1, 1))
+    fig.tight_layout(rect=(0, 0.15, 1, 1))
     return fig, update
 
 
