@@ -47,10 +47,23 @@ SPECS = [
 
 
 def _other_python(version: str) -> str | None:
-    """An interpreter of ``version`` ("3.12"): on PATH, or one of pyenv's."""
-    found = shutil.which(f"python{version}")
+    """An interpreter of ``version`` ("3.12") that runs: one of pyenv's, or one on PATH (a pyenv
+    shim on PATH can name a version that is not selected, and then fails)."""
     candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python")))
-    return found or (candidates[-1] if candidates else None)
+    candidates += [found for found in [shutil.which(f"python{version}")] if found]
+    for python in candidates:
+        try:
+            done = subprocess.run(
+                [python, "-c", "import sys; print(sys.version.split()[0])"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        except OSError:
+            continue
+        if done.returncode == 0 and done.stdout.startswith(version + "."):
+            return python
+    return None
 
 
 def test_the_compare_to_stored_checks_pass_under_older_kernels():
