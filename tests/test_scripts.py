@@ -16,6 +16,7 @@ SWEEPS = [
     "grid_adam_l2_vs_adamw.py",
     "sweep_forgetting.py",
     "measure_spreads.py",
+    "sweep_other_optimizers.py",
 ]
 
 
