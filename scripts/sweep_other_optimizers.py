@@ -1,6 +1,7 @@
 """Make src/helpers/data/other_optimizers.json: chapter 8's runs of AdamW, Muon and Lion.
 
-    python scripts/sweep_other_optimizers.py [--workers N] [--resume] [--output PATH] [--seeds S ...]
+    python scripts/sweep_other_optimizers.py [--workers N] [--resume] [--output PATH]
+                                             [--seeds S ...]
 
 Trains every point of helpers.ch8.sweep.STORED on the CPU with one torch thread each: the tiny
 GPT on the whole training text for 400 steps under AdamW, Muon (+ AdamW) and Lion at four λ

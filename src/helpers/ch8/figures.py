@@ -60,8 +60,10 @@ def hero(stored: ch8_sweep.Sweep):
             label = f"{NAMES[opt]}, λ = {lams[position]:g}"
             _band(ax_curve, runs[0]["step"], [r["val_loss"] for r in runs], COLOURS[opt], label)
         ax_curve.set(xlabel="step", ylabel="validation loss", ylim=(1.5, 3.6))
-        ax_curve.set_title(f"AdamW and Muon at λ = {lam:g}, Lion at λ = "
-                           f"{ch8_sweep.LAMBDAS['lion'][position]:g}", fontsize=10)
+        ax_curve.set_title(
+            f"AdamW and Muon at λ = {lam:g}, Lion at λ = {ch8_sweep.LAMBDAS['lion'][position]:g}",
+            fontsize=10,
+        )
         ax_curve.legend(loc="upper right", fontsize=8)
         fig.tight_layout()
 
@@ -79,8 +81,15 @@ def equilibrium_figure(rows: Sequence[Mapping]) -> Figure:
     ):
         for opt in COLOURS:
             mine = [r for r in rows if r["optimizer"] == opt]
-            ax.loglog([r[key] for r in mine], [r["measured"] for r in mine], "o", ms=4,
-                      color=COLOURS[opt], alpha=0.7, label=NAMES[opt])
+            ax.loglog(
+                [r[key] for r in mine],
+                [r["measured"] for r in mine],
+                "o",
+                ms=4,
+                color=COLOURS[opt],
+                alpha=0.7,
+                label=NAMES[opt],
+            )
         low = min(min(r[key], r["measured"]) for r in rows) / 1.3
         high = max(max(r[key], r["measured"]) for r in rows) * 1.3
         ax.plot([low, high], [low, high], color="0.4", lw=1, ls="--", label="measured = predicted")
