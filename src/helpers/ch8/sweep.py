@@ -23,6 +23,7 @@ Introduced in chapter 8 (Decay with other optimizers).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, replace
 
@@ -78,20 +79,27 @@ def _point_config(optimizer: str, lam: float, schedule: str, seed: int) -> dict:
     return {"run": asdict(config_of(optimizer, lam, schedule, seed)), "data": corpus.FINGERPRINT}
 
 
+def _as_json(value):
+    return json.loads(json.dumps(value))
+
+
 def spec(seeds=SEEDS) -> precomputed.Spec:
     """The stored sweep for ``seeds`` (the book's file: :data:`STORED`)."""
     return precomputed.Spec(
         name="other_optimizers",
         command="python scripts/sweep_other_optimizers.py",
         threads=THREADS,
-        config={
-            "variants": {name: asdict(config) for name, config in VARIANTS.items()},
-            "lambdas": {name: list(lams) for name, lams in LAMBDAS.items()},
-            "schedule_runs": [list(run) for run in SCHEDULE_RUNS],
-            "seeds": list(seeds),
-            "data": corpus.FINGERPRINT,
-            "threads": THREADS,
-        },
+        # as JSON has it (tuples as lists), so that the file's config compares equal
+        config=_as_json(
+            {
+                "variants": {name: asdict(config) for name, config in VARIANTS.items()},
+                "lambdas": {name: list(lams) for name, lams in LAMBDAS.items()},
+                "schedule_runs": [list(run) for run in SCHEDULE_RUNS],
+                "seeds": list(seeds),
+                "data": corpus.FINGERPRINT,
+                "threads": THREADS,
+            }
+        ),
         axes=("optimizer", "λ", "schedule", "seed"),
         points=_points(seeds),
         check=_check_point,
