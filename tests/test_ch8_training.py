@@ -8,9 +8,16 @@ import pytest
 from helpers.ch8.training import RunConfig, split_parameters, train_run
 from helpers.data import char_data
 from helpers.model import GPT
+from helpers.runtime import cpu_threads
 from helpers.train import CPU_PRESET
 
 SHORT = RunConfig(steps=8, eval_every=4)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with cpu_threads(1):  # as the chapter's runs; two are far slower on a busy machine
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 
 from helpers import corpus, precomputed
 from helpers.ch8.training import RunConfig, train_run
+from helpers.runtime import cpu_threads
 
 # torch threads of every stored run (and of the runs compared with them)
 THREADS = 1
@@ -110,9 +111,13 @@ def spec(seeds=SEEDS) -> precomputed.Spec:
 STORED = spec()
 
 
-def run_point(optimizer: str, lam: float, schedule: str, seed: int) -> dict:
-    """One point of the sweep as the file stores it (see :func:`train_run`)."""
-    return train_run(config_of(optimizer, float(lam), schedule, seed))
+def run_point(
+    optimizer: str, lam: float, schedule: str, seed: int, threads: int | None = THREADS
+) -> dict:
+    """One point of the sweep as the file stores it (see :func:`train_run`), trained with
+    ``threads`` torch threads (default: the stored runs'; ``None``: as they are)."""
+    with cpu_threads(threads):
+        return train_run(config_of(optimizer, float(lam), schedule, seed))
 
 
 @dataclass(frozen=True)
