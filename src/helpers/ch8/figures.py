@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from helpers.ch8 import sweep as ch8_sweep
 from helpers.checks import check_choice
@@ -94,6 +95,8 @@ def equilibrium_figure(rows: Sequence[Mapping]) -> Figure:
         high = max(max(r[key], r["measured"]) for r in rows) * 1.3
         ax.plot([low, high], [low, high], color="0.4", lw=1, ls="--", label="measured = predicted")
         ax.set(xlabel="predicted ‖θ‖", title=title)
+        for axis in (ax.xaxis, ax.yaxis):  # labels at the decades only
+            axis.set_minor_formatter(NullFormatter())
     axes[0].set_ylabel("measured ‖θ‖ (end of run)")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
