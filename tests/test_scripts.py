@@ -18,6 +18,7 @@ SWEEPS = [
     "sweep_one_pass.py",
     "measure_spreads.py",
     "sweep_scaling.py",
+    "sweep_other_optimizers.py",
 ]
 
 
