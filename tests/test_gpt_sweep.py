@@ -65,7 +65,7 @@ def test_rerunning_a_point_reproduces_the_stored_values(sweep):
     for agreement in spreads.compare(sweep, name, point):
         print(agreement)
     rule, lam, seed = check.point
-    stored = sweep.point(lam, rule, seed)
+    stored = sweep.run(lam, rule, seed)
     assert point["step"] == stored["step"]
     assert point["decay_params"] == stored["decay_params"]
     if sweep.same_computation():

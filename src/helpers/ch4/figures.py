@@ -35,7 +35,7 @@ def _loss_ylim(sweep: Sweep) -> tuple[float, float]:
 def _stored_loss_curves(ax: Axes, sweep: Sweep, colours: dict) -> None:
     """Every stored λ's validation curve, faint: the background a chosen run is compared with."""
     for lam in sweep.lambdas:
-        point = sweep.point(lam)
+        point = sweep.run(lam)
         ax.plot(point["step"], point["val_loss"], color=colours[lam], lw=1, alpha=0.3)
     ax.set(xlabel="training step", ylabel="loss (nats per character)", ylim=_loss_ylim(sweep))
     ax.set_xlim(0, sweep.steps)
@@ -60,9 +60,9 @@ def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
     (train_line,) = ax_run.plot([], [], lw=2.0, ls="--", label="training")
 
     x = np.arange(len(lambdas))
-    val_end = [sweep.point(lam)["val_loss"][-1] for lam in lambdas]
-    train_end = [sweep.point(lam)["train_loss"][-1] for lam in lambdas]
-    val_best = [min(sweep.point(lam)["val_loss"]) for lam in lambdas]
+    val_end = [sweep.run(lam)["val_loss"][-1] for lam in lambdas]
+    train_end = [sweep.run(lam)["train_loss"][-1] for lam in lambdas]
+    val_best = [min(sweep.run(lam)["val_loss"]) for lam in lambdas]
     ax_end.plot(x, val_end, "o-", color="0.2", label="validation, end")
     ax_end.plot(x, val_best, "v:", color="0.55", ms=5, label="validation, best step")
     ax_end.plot(x, train_end, "s--", color="0.2", ms=5, mfc="white", label="training, end")
@@ -74,7 +74,7 @@ def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
     (rings,) = ax_end.plot([], [], "o", ms=13, mfc="none", mew=2.2, zorder=5)
 
     def update(lam: float) -> None:
-        point = sweep.point(lam)
+        point = sweep.run(lam)
         for line, key in ((val_line, "val_loss"), (train_line, "train_loss")):
             line.set_data(point["step"], point[key])
             line.set_color(colours[lam])
@@ -108,7 +108,7 @@ class LiveRunFigure:
         _stored_loss_curves(self.ax_loss, sweep, self.colours)
         top = 0.0
         for lam in sweep.lambdas:
-            point = sweep.point(lam)
+            point = sweep.run(lam)
             norms = point["group_norm"]["decay"]
             top = max(top, max(norms))
             self.ax_norm.plot(point["step"], norms, color=self.colours[lam], lw=1, alpha=0.35)
@@ -170,7 +170,7 @@ def norms_figure(sweep: Sweep) -> Figure:
     }
     for ax, (group, title) in zip(axes, titles.items(), strict=True):
         for lam in sweep.lambdas:
-            point = sweep.point(lam)
+            point = sweep.run(lam)
             ax.plot(
                 point["step"],
                 point["group_norm"][group],
@@ -189,7 +189,7 @@ def timescale_figure(sweep: Sweep) -> Figure:
     colours = lambda_colors(sweep.lambdas)
     fig, (ax_init, ax_tau) = plt.subplots(1, 2, figsize=(8.6, 3.5), gridspec_kw={"wspace": 0.3})
     for lam in sweep.lambdas:
-        point = sweep.point(lam)
+        point = sweep.run(lam)
         steps = np.array(point["step"])
         overlap = np.array(point["init_overlap"])
         shown = overlap > 1e-3  # below that the overlap is noise around zero
@@ -239,8 +239,8 @@ def rules_figure(sweep: Sweep, lam: float = RULE_LAMBDA) -> Figure:
     """The same run under the nanoGPT and the minGPT rule (and λ = 0 for reference): losses, and
     the norms of the token embedding (= the tied output head) and the position embedding."""
     fig, (ax_loss, ax_emb) = plt.subplots(1, 2, figsize=(8.6, 3.5), gridspec_kw={"wspace": 0.3})
-    runs = [("λ = 0 (either rule)", sweep.point(0.0), "black")] + [
-        (f"{RULE_NAMES[rule]}, λ = {lam:g}", sweep.point(lam, rule), RULE_COLOURS[rule])
+    runs = [("λ = 0 (either rule)", sweep.run(0.0), "black")] + [
+        (f"{RULE_NAMES[rule]}, λ = {lam:g}", sweep.run(lam, rule), RULE_COLOURS[rule])
         for rule in RULE_NAMES
     ]
     for label, point, colour in runs:
