@@ -16,10 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.ch4.sweep import RULE_LAMBDA, Sweep, tau
-from helpers.plots import lambda_colors
+from helpers.plots import RULE_COLORS, lambda_colors
 from helpers.train import History
 
-RULE_COLOURS = {"nanogpt": "tab:blue", "mingpt": "tab:orange"}
 RULE_NAMES = {"nanogpt": "nanoGPT rule", "mingpt": "minGPT rule"}
 
 
@@ -240,7 +239,7 @@ def rules_figure(sweep: Sweep, lam: float = RULE_LAMBDA) -> Figure:
     the norms of the token embedding (= the tied output head) and the position embedding."""
     fig, (ax_loss, ax_emb) = plt.subplots(1, 2, figsize=(8.6, 3.5), gridspec_kw={"wspace": 0.3})
     runs = [("λ = 0 (either rule)", sweep.run(0.0), "black")] + [
-        (f"{RULE_NAMES[rule]}, λ = {lam:g}", sweep.run(lam, rule), RULE_COLOURS[rule])
+        (f"{RULE_NAMES[rule]}, λ = {lam:g}", sweep.run(lam, rule), RULE_COLORS[rule])
         for rule in RULE_NAMES
     ]
     for label, point, colour in runs:
