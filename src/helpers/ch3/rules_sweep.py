@@ -14,7 +14,8 @@ rule          token/position tables   LayerNorm gains, biases
 (Linear weights are decayed by all four; the output head is the token table, tied.)
 :func:`run_point` trains the chapter-4 CPU preset under one rule, λ and seed and keeps the norms
 of those tensors; ``python scripts/sweep_decay_rules.py`` stores every point of :data:`STORED`
-(each rule at each λ, over three seeds), which the chapter plots with :func:`norms_figure`.
+(each rule at each λ, over three seeds), which the chapter plots with
+:func:`helpers.ch3.figures.hero` and :func:`norms_figure`.
 
 :func:`load_state_dict_checked` is the resume that refuses a state saved in another order:
 PyTorch's ``Optimizer.load_state_dict`` pairs saved moments with parameters by position only.
@@ -36,6 +37,7 @@ from helpers import corpus, optim_state, precomputed
 from helpers.checks import check_choice
 from helpers.optim import WeightDecayOptimizer
 from helpers.param_groups import RULES
+from helpers.plots import RULE_COLORS, RULE_LABELS
 from helpers.spreads import Check
 from helpers.train import CPU_PRESET, train
 
@@ -55,14 +57,6 @@ WTE, WPE = TRACK[0], TRACK[1]
 GAINS = tuple(
     f"transformer.h.{layer}.ln_{i}.weight" for layer in range(SWEEP_TRAIN.n_layer) for i in (1, 2)
 ) + ("transformer.ln_f.weight",)  # what "*ln_*.weight" matches
-
-RULE_COLORS = {"mingpt": "#1b9e77", "nanogpt": "#d95f02", "olmo2": "#7570b3", "all": "#e7298a"}
-RULE_LABELS = {
-    "mingpt": "minGPT: Linear weights",
-    "nanogpt": "nanoGPT: ≥ 2-D tensors",
-    "olmo2": "OLMo 2: all but embeddings",
-    "all": "all parameters",
-}
 
 
 def _points(seeds: Sequence[int]) -> tuple[tuple[str, float, int], ...]:
