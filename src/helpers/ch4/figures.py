@@ -47,8 +47,9 @@ def _lambda_ticks(ax: Axes, lambdas) -> None:
 
 
 def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
-    """Left: training (dashed) and validation (solid) loss over training for one λ, over every
-    λ's validation curve (faint). Right: the losses at the end of training against λ."""
+    """Left: training (dashed) and validation (solid) loss over training for one λ (seed 0), over
+    every λ's validation curve (faint). Right: the losses at the end of training against λ, the
+    mean over the stored seeds with their range as a band."""
     lambdas = sweep.lambdas
     colours = lambda_colors(lambdas)
     fig, (ax_run, ax_end) = plt.subplots(
@@ -59,16 +60,21 @@ def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
     (train_line,) = ax_run.plot([], [], lw=2.0, ls="--", label="training")
 
     x = np.arange(len(lambdas))
-    val_end = [sweep.run(lam)["val_loss"][-1] for lam in lambdas]
-    train_end = [sweep.run(lam)["train_loss"][-1] for lam in lambdas]
-    val_best = [min(sweep.run(lam)["val_loss"]) for lam in lambdas]
+    # [λ, seed] arrays over every stored seed; the lines are their means, the bands their ranges
+    runs = [[sweep.run(lam, seed=seed) for seed in sweep.seeds] for lam in lambdas]
+    val_ends = np.array([[run["val_loss"][-1] for run in at] for at in runs])
+    train_ends = np.array([[run["train_loss"][-1] for run in at] for at in runs])
+    val_bests = np.array([[min(run["val_loss"]) for run in at] for at in runs])
+    for values, colour in ((val_ends, "0.2"), (val_bests, "0.55"), (train_ends, "0.2")):
+        ax_end.fill_between(x, values.min(1), values.max(1), color=colour, alpha=0.15, lw=0)
+    val_end, val_best, train_end = val_ends.mean(1), val_bests.mean(1), train_ends.mean(1)
     ax_end.plot(x, val_end, "o-", color="0.2", label="validation, end")
     ax_end.plot(x, val_best, "v:", color="0.55", ms=5, label="validation, best step")
     ax_end.plot(x, train_end, "s--", color="0.2", ms=5, mfc="white", label="training, end")
     _lambda_ticks(ax_end, lambdas)
     ax_end.set(ylabel="loss (nats): end of run, best step", ylim=_loss_ylim(sweep))
     ax_end.legend(loc="upper right", fontsize=8)
-    ax_end.set_title("every λ: at the end, and at its best step")
+    ax_end.set_title(f"every λ: mean of {len(sweep.seeds)} seeds (band: their range)", fontsize=10)
     # the chosen λ: a ring around each of its three points
     (rings,) = ax_end.plot([], [], "o", ms=13, mfc="none", mew=2.2, zorder=5)
 
@@ -78,7 +84,7 @@ def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
             line.set_data(point["step"], point[key])
             line.set_color(colours[lam])
         ax_run.set_title(
-            f"{lambda_label(lam)}: validation {point['val_loss'][-1]:.2f}, "
+            f"{lambda_label(lam)}, seed 0: validation {point['val_loss'][-1]:.2f}, "
             f"training {point['train_loss'][-1]:.2f}"
         )
         ax_run.legend(loc="lower left")
