@@ -71,18 +71,6 @@ def test_curves_start_at_the_initialisation(record):
     assert rules_sweep.curves(record, "mingpt", 0.0) == rules_sweep.curves(record, "all", 0.0)
 
 
-def test_norms_figure_redraws_for_each_lambda(record):
-    fig, update = rules_sweep.norms_figure(record, rules_sweep.SWEEP_LAMBDAS)
-    seen = set()
-    for lam in rules_sweep.SWEEP_LAMBDAS:
-        update(lam)
-        wte_line = fig.axes[0].lines[1 + RULES.index("nanogpt")]
-        seen.add(round(wte_line.get_ydata()[-1], 6))
-        assert fig._suptitle.get_text().endswith(f"λ = {lam:g} (AdamW, η = 0.003)")
-    assert len(seen) == len(rules_sweep.SWEEP_LAMBDAS)
-    plt.close(fig)
-
-
 def test_the_hero_marks_every_lambda_and_refuses_others(record):
     fig, update = figures.hero(record, value=0.0)  # λ = 0 selectable
     ends = figures.final_values(record)
@@ -97,7 +85,7 @@ def test_the_hero_marks_every_lambda_and_refuses_others(record):
             assert sorted(float(y[0]) for y in ys) == pytest.approx(means)
         marked.add(tuple(fig.axes[0].lines[-1].get_xdata()))
     assert len(marked) == len(rules_sweep.SWEEP_LAMBDAS)
-    with pytest.raises(ValueError, match="λ must be one of"):
+    with pytest.raises(ValueError, match="lam must be one of"):
         update(0.2)
     with pytest.raises(ValueError, match="value must be one of"):
         figures.hero(record, value=5.0)

@@ -77,7 +77,7 @@ def hero(stored: precomputed.Stored, value: float = 3.0, seeds: Sequence[int] = 
     suptitle = fig.suptitle("")
 
     def update(lam: float) -> None:
-        i = SWEEP_LAMBDAS.index(check_choice("λ", lam, SWEEP_LAMBDAS))
+        i = SWEEP_LAMBDAS.index(check_choice("lam", lam, SWEEP_LAMBDAS))
         for k in range(len(PANELS)):
             markers["line", k].set_xdata([i, i])
             for rule in RULES:
