@@ -20,6 +20,7 @@ import torch
 from helpers import checks, optim
 from helpers.ch1 import ridge
 from helpers.ch2 import grid, toy
+from helpers.ch3 import figures as ch3_figures
 from helpers.ch3 import rules_sweep
 from helpers.ch5 import figures as ch5_figures
 from helpers.ch5 import sweep as grok_sweep
@@ -228,7 +229,7 @@ CASES = [
 
 
 def rules_update():
-    return rules_sweep.norms_figure(rules_sweep.load(), rules_sweep.SWEEP_LAMBDAS)[1]
+    return ch3_figures.hero(rules_sweep.load())[1]
 
 
 def grokking_update():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from helpers import corpus, spreads
-from helpers.ch3 import rules_sweep
+from helpers.ch3 import figures, rules_sweep
 from helpers.model import GPT, GPTConfig
 from helpers.param_groups import RULES, param_groups
 
@@ -71,16 +71,34 @@ def test_curves_start_at_the_initialisation(record):
     assert rules_sweep.curves(record, "mingpt", 0.0) == rules_sweep.curves(record, "all", 0.0)
 
 
-def test_norms_figure_redraws_for_each_lambda(record):
-    fig, update = rules_sweep.norms_figure(record, rules_sweep.SWEEP_LAMBDAS)
-    seen = set()
+def test_the_hero_marks_every_lambda_and_refuses_others(record):
+    fig, update = figures.hero(record, value=0.0)  # λ = 0 selectable
+    ends = figures.final_values(record)
+    marked = set()
     for lam in rules_sweep.SWEEP_LAMBDAS:
         update(lam)
-        wte_line = fig.axes[0].lines[1 + RULES.index("nanogpt")]
-        seen.add(round(wte_line.get_ydata()[-1], 6))
-        assert fig._suptitle.get_text().endswith(f"λ = {lam:g} (AdamW, η = 0.003)")
-    assert len(seen) == len(rules_sweep.SWEEP_LAMBDAS)
+        assert f"λ = {lam:g} marked" in fig._suptitle.get_text()
+        # the marker sits on the mean of the seeds, in every panel
+        for k, ax in enumerate(fig.axes[:3]):
+            ys = [line.get_ydata() for line in ax.lines if len(line.get_ydata()) == 1]
+            means = sorted(float(ends[rule, lam][:, k].mean()) for rule in RULES)
+            assert sorted(float(y[0]) for y in ys) == pytest.approx(means)
+        marked.add(tuple(fig.axes[0].lines[-1].get_xdata()))
+    assert len(marked) == len(rules_sweep.SWEEP_LAMBDAS)
+    with pytest.raises(ValueError, match="lam must be one of"):
+        update(0.2)
+    with pytest.raises(ValueError, match="value must be one of"):
+        figures.hero(record, value=5.0)
     plt.close(fig)
+
+
+def test_final_values_keep_every_seed(record):
+    ends = figures.final_values(record)
+    for (rule, lam), values in ends.items():
+        assert values.shape == (len(rules_sweep.SEEDS), len(figures.PANELS)), (rule, lam)
+        assert (values > 0).all()
+    # λ = 0 is one run for every rule
+    assert (ends["mingpt", 0.0] == ends["all", 0.0]).all()
 
 
 def test_the_sweep_trains_lambda_zero_once_per_seed_and_every_rule_above():

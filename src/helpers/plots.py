@@ -10,6 +10,15 @@ from collections.abc import Sequence
 import matplotlib as mpl
 import numpy as np
 
+# One colour per decay rule of helpers.param_groups, the same in every chapter (3 and 4).
+RULE_COLORS = {"mingpt": "#1b9e77", "nanogpt": "#d95f02", "olmo2": "#7570b3", "all": "#e7298a"}
+RULE_LABELS = {
+    "mingpt": "minGPT: Linear weights",
+    "nanogpt": "nanoGPT: ≥ 2-D tensors",
+    "olmo2": "OLMo 2: all but embeddings",
+    "all": "all parameters",
+}
+
 BOOK_STYLE = {
     "figure.figsize": (7.0, 3.6),
     "figure.dpi": 100,

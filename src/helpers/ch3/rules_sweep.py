@@ -14,7 +14,8 @@ rule          token/position tables   LayerNorm gains, biases
 (Linear weights are decayed by all four; the output head is the token table, tied.)
 :func:`run_point` trains the chapter-4 CPU preset under one rule, λ and seed and keeps the norms
 of those tensors; ``python scripts/sweep_decay_rules.py`` stores every point of :data:`STORED`
-(each rule at each λ, over three seeds), which the chapter plots with :func:`norms_figure`.
+(each rule at each λ, over three seeds), which the chapter plots with
+:func:`helpers.ch3.figures.hero`.
 
 :func:`load_state_dict_checked` is the resume that refuses a state saved in another order:
 PyTorch's ``Optimizer.load_state_dict`` pairs saved moments with parameters by position only.
@@ -28,9 +29,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 
-import matplotlib.pyplot as plt
 import torch
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from helpers import corpus, optim_state, precomputed
 from helpers.checks import check_choice
@@ -55,14 +54,6 @@ WTE, WPE = TRACK[0], TRACK[1]
 GAINS = tuple(
     f"transformer.h.{layer}.ln_{i}.weight" for layer in range(SWEEP_TRAIN.n_layer) for i in (1, 2)
 ) + ("transformer.ln_f.weight",)  # what "*ln_*.weight" matches
-
-RULE_COLORS = {"mingpt": "#1b9e77", "nanogpt": "#d95f02", "olmo2": "#7570b3", "all": "#e7298a"}
-RULE_LABELS = {
-    "mingpt": "minGPT: Linear weights",
-    "nanogpt": "nanoGPT: ≥ 2-D tensors",
-    "olmo2": "OLMo 2: all but embeddings",
-    "all": "all parameters",
-}
 
 
 def _points(seeds: Sequence[int]) -> tuple[tuple[str, float, int], ...]:
@@ -164,62 +155,6 @@ def curves(
         "gain_rms": [math.sqrt(sum(g**2 for g in at) / count) for at in zip(*gains, strict=True)],
         "val_loss": run["val_loss"],
     }
-
-
-def norms_figure(stored: precomputed.Stored, lambdas: Sequence[float], value: float | None = None):
-    """Three panels over training steps for one λ: ‖W_E‖, RMS LayerNorm gain, validation loss.
-
-    One line per rule, and λ = 0 dashed in black for reference. The axes are fixed over all of
-    ``lambdas``, so moving between λ never rescales them. Returns ``(fig, update)`` with
-    ``update(lam)`` redrawing every line for another λ (for the chapter's sliders).
-    """
-    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.5), constrained_layout=True)
-    panels = {
-        "wte": "‖W_E‖ (token embedding = head)",
-        "gain_rms": "RMS LayerNorm gain (log scale)",
-        "val_loss": "validation loss (nats)",
-    }
-    every = [curves(stored, rule, lam) for rule in RULES for lam in lambdas]
-    reference = curves(stored, "nanogpt", 0.0)
-    lines = {}
-    for ax, (key, title) in zip(axes, panels.items(), strict=True):
-        ax.plot(reference["step"], reference[key], "k--", lw=1.2, label="λ = 0 (any rule)")
-        for rule in RULES:
-            (lines[rule, key],) = ax.plot(
-                [],
-                [],
-                color=RULE_COLORS[rule],
-                lw=2.4 if rule == "all" else 1.8,
-                ls=":" if rule == "all" else "-",  # "all" often lies on another rule's line
-                label=RULE_LABELS[rule],
-            )
-        low = min(min(c[key]) for c in every)
-        high = max(max(c[key]) for c in every)
-        ax.set_title(title)
-        ax.set_xlabel("step")
-        ax.set_xlim(0, reference["step"][-1])
-        if key == "gain_rms":
-            ax.set_yscale("log")
-            ax.set_ylim(low / 1.2, high * 1.2)
-            ax.yaxis.set_major_locator(FixedLocator([0.1, 0.2, 0.5, 1, 2]))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        else:
-            margin = 0.05 * (high - low)
-            ax.set_ylim(low - margin, high + margin)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8)
-    suptitle = fig.suptitle("")
-
-    def update(lam: float) -> None:
-        for rule in RULES:
-            series = curves(stored, rule, lam)
-            for key in panels:
-                lines[rule, key].set_data(series["step"], series[key])
-        suptitle.set_text(f"Four decay rules at λ = {lam:g} (AdamW, η = {SWEEP_TRAIN.lr:g})")
-
-    update(lambdas[-1] if value is None else value)
-    return fig, update
 
 
 def load_state_dict_checked(optimizer: torch.optim.Optimizer, state_dict: dict) -> None:

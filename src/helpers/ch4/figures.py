@@ -16,10 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.ch4.sweep import RULE_LAMBDA, Sweep, tau
-from helpers.plots import lambda_colors
+from helpers.plots import RULE_COLORS, lambda_colors
 from helpers.train import History
 
-RULE_COLOURS = {"nanogpt": "tab:blue", "mingpt": "tab:orange"}
 RULE_NAMES = {"nanogpt": "nanoGPT rule", "mingpt": "minGPT rule"}
 
 
@@ -35,7 +34,7 @@ def _loss_ylim(sweep: Sweep) -> tuple[float, float]:
 def _stored_loss_curves(ax: Axes, sweep: Sweep, colours: dict) -> None:
     """Every stored λ's validation curve, faint: the background a chosen run is compared with."""
     for lam in sweep.lambdas:
-        point = sweep.point(lam)
+        point = sweep.run(lam)
         ax.plot(point["step"], point["val_loss"], color=colours[lam], lw=1, alpha=0.3)
     ax.set(xlabel="training step", ylabel="loss (nats per character)", ylim=_loss_ylim(sweep))
     ax.set_xlim(0, sweep.steps)
@@ -48,8 +47,9 @@ def _lambda_ticks(ax: Axes, lambdas) -> None:
 
 
 def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
-    """Left: training (dashed) and validation (solid) loss over training for one λ, over every
-    λ's validation curve (faint). Right: the losses at the end of training against λ."""
+    """Left: training (dashed) and validation (solid) loss over training for one λ (seed 0), over
+    every λ's validation curve (faint). Right: the losses at the end of training against λ, the
+    mean over the stored seeds with their range as a band."""
     lambdas = sweep.lambdas
     colours = lambda_colors(lambdas)
     fig, (ax_run, ax_end) = plt.subplots(
@@ -60,26 +60,31 @@ def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
     (train_line,) = ax_run.plot([], [], lw=2.0, ls="--", label="training")
 
     x = np.arange(len(lambdas))
-    val_end = [sweep.point(lam)["val_loss"][-1] for lam in lambdas]
-    train_end = [sweep.point(lam)["train_loss"][-1] for lam in lambdas]
-    val_best = [min(sweep.point(lam)["val_loss"]) for lam in lambdas]
+    # [λ, seed] arrays over every stored seed; the lines are their means, the bands their ranges
+    runs = [[sweep.run(lam, seed=seed) for seed in sweep.seeds] for lam in lambdas]
+    val_ends = np.array([[run["val_loss"][-1] for run in at] for at in runs])
+    train_ends = np.array([[run["train_loss"][-1] for run in at] for at in runs])
+    val_bests = np.array([[min(run["val_loss"]) for run in at] for at in runs])
+    for values, colour in ((val_ends, "0.2"), (val_bests, "0.55"), (train_ends, "0.2")):
+        ax_end.fill_between(x, values.min(1), values.max(1), color=colour, alpha=0.15, lw=0)
+    val_end, val_best, train_end = val_ends.mean(1), val_bests.mean(1), train_ends.mean(1)
     ax_end.plot(x, val_end, "o-", color="0.2", label="validation, end")
     ax_end.plot(x, val_best, "v:", color="0.55", ms=5, label="validation, best step")
     ax_end.plot(x, train_end, "s--", color="0.2", ms=5, mfc="white", label="training, end")
     _lambda_ticks(ax_end, lambdas)
     ax_end.set(ylabel="loss (nats): end of run, best step", ylim=_loss_ylim(sweep))
     ax_end.legend(loc="upper right", fontsize=8)
-    ax_end.set_title("every λ: at the end, and at its best step")
+    ax_end.set_title(f"every λ: mean of {len(sweep.seeds)} seeds (band: their range)", fontsize=10)
     # the chosen λ: a ring around each of its three points
     (rings,) = ax_end.plot([], [], "o", ms=13, mfc="none", mew=2.2, zorder=5)
 
     def update(lam: float) -> None:
-        point = sweep.point(lam)
+        point = sweep.run(lam)
         for line, key in ((val_line, "val_loss"), (train_line, "train_loss")):
             line.set_data(point["step"], point[key])
             line.set_color(colours[lam])
         ax_run.set_title(
-            f"{lambda_label(lam)}: validation {point['val_loss'][-1]:.2f}, "
+            f"{lambda_label(lam)}, seed 0: validation {point['val_loss'][-1]:.2f}, "
             f"training {point['train_loss'][-1]:.2f}"
         )
         ax_run.legend(loc="lower left")
@@ -108,7 +113,7 @@ class LiveRunFigure:
         _stored_loss_curves(self.ax_loss, sweep, self.colours)
         top = 0.0
         for lam in sweep.lambdas:
-            point = sweep.point(lam)
+            point = sweep.run(lam)
             norms = point["group_norm"]["decay"]
             top = max(top, max(norms))
             self.ax_norm.plot(point["step"], norms, color=self.colours[lam], lw=1, alpha=0.35)
@@ -170,7 +175,7 @@ def norms_figure(sweep: Sweep) -> Figure:
     }
     for ax, (group, title) in zip(axes, titles.items(), strict=True):
         for lam in sweep.lambdas:
-            point = sweep.point(lam)
+            point = sweep.run(lam)
             ax.plot(
                 point["step"],
                 point["group_norm"][group],
@@ -189,7 +194,7 @@ def timescale_figure(sweep: Sweep) -> Figure:
     colours = lambda_colors(sweep.lambdas)
     fig, (ax_init, ax_tau) = plt.subplots(1, 2, figsize=(8.6, 3.5), gridspec_kw={"wspace": 0.3})
     for lam in sweep.lambdas:
-        point = sweep.point(lam)
+        point = sweep.run(lam)
         steps = np.array(point["step"])
         overlap = np.array(point["init_overlap"])
         shown = overlap > 1e-3  # below that the overlap is noise around zero
@@ -239,8 +244,8 @@ def rules_figure(sweep: Sweep, lam: float = RULE_LAMBDA) -> Figure:
     """The same run under the nanoGPT and the minGPT rule (and λ = 0 for reference): losses, and
     the norms of the token embedding (= the tied output head) and the position embedding."""
     fig, (ax_loss, ax_emb) = plt.subplots(1, 2, figsize=(8.6, 3.5), gridspec_kw={"wspace": 0.3})
-    runs = [("λ = 0 (either rule)", sweep.point(0.0), "black")] + [
-        (f"{RULE_NAMES[rule]}, λ = {lam:g}", sweep.point(lam, rule), RULE_COLOURS[rule])
+    runs = [("λ = 0 (either rule)", sweep.run(0.0), "black")] + [
+        (f"{RULE_NAMES[rule]}, λ = {lam:g}", sweep.run(lam, rule), RULE_COLORS[rule])
         for rule in RULE_NAMES
     ]
     for label, point, colour in runs:

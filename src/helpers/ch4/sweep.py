@@ -300,16 +300,17 @@ class Sweep(precomputed.Stored):
     def steps(self) -> int:
         return self.record["config"]["train"]["steps"]
 
-    def point(self, lam: float, rule: str = "nanogpt", seed: int = 0) -> dict:
-        """The run at λ (nanoGPT rule and seed 0 unless given)."""
-        return super().point(rule, float(lam), seed)
+    def run(self, lam: float, rule: str = "nanogpt", seed: int = 0) -> dict:
+        """The run at λ (nanoGPT rule and seed 0 unless given); ``point(rule, λ, seed)`` is the
+        same run by its coordinates, as :mod:`helpers.spreads` asks for it."""
+        return self.point(rule, float(lam), seed)
 
     def final(self, key: str, group: str | None = None, seed: int = 0) -> dict[float, float]:
         """λ → the last value of ``key`` (e.g. ``"val_loss"``, or ``"group_norm"`` and a group)
         over the nanoGPT-rule sweep of one seed."""
         out = {}
         for lam in self.lambdas:
-            values = self.point(lam, seed=seed)[key]
+            values = self.run(lam, seed=seed)[key]
             out[lam] = (values[group] if group else values)[-1]
         return out
 
