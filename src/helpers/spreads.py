@@ -54,12 +54,6 @@ VARIANTS = {
 MARGIN = 2.0
 
 
-def _point(stored: precomputed.Stored, coordinates: Sequence) -> dict:
-    """The stored point at ``coordinates``, in the spec's axis order (a chapter's subclass may
-    offer ``point()`` in a reader's order, e.g. chapter 4's ``point(λ, rule)``)."""
-    return precomputed.Stored.point(stored, *coordinates)
-
-
 @dataclass(frozen=True)
 class Check:
     """A live-vs-stored comparison: which stored point it repeats, which of its values, how far."""
@@ -182,7 +176,7 @@ def run_point(stored: str, check: str, variant: str) -> dict:
     live = json.loads(done.stdout.splitlines()[-1])
     module = _modules()[stored]
     spec_check = module.CHECKS[check]
-    reference = _point(module.load(), spec_check.point)
+    reference = module.load().point(*spec_check.point)
     return {
         "gaps": gaps(live["point"], reference, spec_check),
         "capability": live["capability"],
@@ -232,13 +226,13 @@ class Agreement:
 def seed_gaps(stored: precomputed.Stored, check_name: str) -> dict[str, dict[str, float]]:
     """Per compared value: the gap between the stored run and the stored runs with other seeds."""
     check = _modules()[stored.spec.name].CHECKS[check_name]
-    reference = _point(stored, check.point)
+    reference = stored.point(*check.point)
     out = {path: {} for path in check.series}
     axis = stored.spec.axes.index("seed")
     for seed in sorted({p[axis] for p in stored.spec.points} - {check.point[axis]}):
         other = (*check.point[:axis], seed, *check.point[axis + 1 :])
         if other in stored.spec.points:
-            for path, gap in gaps(_point(stored, other), reference, check).items():
+            for path, gap in gaps(stored.point(*other), reference, check).items():
                 out[path][f"seed {seed}"] = gap
     return out
 
@@ -268,7 +262,7 @@ def compare(
     """
     module = _modules()[stored.spec.name]
     check = module.CHECKS[check_name]
-    found = gaps(live, _point(stored, check.point), check)
+    found = gaps(live, stored.point(*check.point), check)
     rounding = 10.0 ** (1 - stored.spec.digits)
     if device == "cpu" and stored.same_computation():
         basis = "same computation as the stored run: rounding only"
