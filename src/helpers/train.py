@@ -375,4 +375,5 @@ def train(
         if log is None:  # before the setup began: there is no run to return
             raise
         log.interrupted()
-    return log.finish()
+    with interrupts_held(deliver=False):  # the run is over: a late Ctrl-C must not lose it
+        return log.finish()
