@@ -222,7 +222,9 @@ def test_sweep_figure_redraws_for_every_lambda_including_zero():
     from helpers.widgets import figure_png
 
     sweep = {0.0: _fake_run(None), 0.5: _fake_run(300), 1.0: _fake_run(150)}
-    fig, update = sweep_figure(sweep, lr=1e-3)
+    seeds = {0.0: [None, None], 0.5: [300, 350, None], 1.0: [150, 180]}
+    fig, update = sweep_figure(sweep, lr=1e-3, seeds=seeds)
+    assert "each seed" in fig.axes[1].get_legend_handles_labels()[1]
     frames = set()
     for lam in sweep:
         update(lam)

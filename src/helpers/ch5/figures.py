@@ -36,10 +36,14 @@ def history_figure(runs: Sequence[tuple[str, dict, tuple]]) -> Figure:
     return fig
 
 
-def sweep_figure(sweep: dict[float, dict], lr: float):
+def sweep_figure(
+    sweep: dict[float, dict], lr: float, seeds: dict[float, Sequence[int | None]] | None = None
+):
     """The λ sweep: one run's accuracy curves (left) and steps-to-grok against λ (right).
 
-    ``sweep`` maps λ to a stored run (``grok_step`` and ``history``). Returns ``(fig, update)``
+    ``sweep`` maps λ to a stored run (``grok_step`` and ``history``). ``seeds`` (optional) maps
+    λ to the grok steps of every stored seed (None: not grokked); the right panel draws each as
+    a small dot and the range of the seeds that grokked as a bar. Returns ``(fig, update)``
     with ``update(λ)`` redrawing both panels for that λ, for the live and the static slider.
     """
     lambdas = sorted(sweep)
@@ -63,6 +67,14 @@ def sweep_figure(sweep: dict[float, dict], lr: float):
         mfc="none",
         label="not grokked by then",
     )
+    # Every stored seed's grok step, and the range of those that grokked.
+    label = "each seed"
+    for lam, steps in (seeds or {}).items():
+        grokked_steps = [step for step in steps if step is not None]
+        if lam > 0 and grokked_steps:
+            ax_time.loglog([lam] * 2, [min(grokked_steps), max(grokked_steps)], color="0.7")
+            ax_time.loglog([lam] * len(grokked_steps), grokked_steps, ".", color="0.6", label=label)
+            label = None  # one legend entry
     grid = np.geomspace(min(positive), max(positive), 50)
     for k, style in ((1, ":"), (2, "--")):
         ax_time.loglog(

@@ -33,6 +33,11 @@ THIN = {"all_until": 200, "then_every": 50}
 THREADS = 1
 
 
+def seeds_of(lam: float) -> tuple[int, ...]:
+    """The seeds stored for λ: :data:`SEEDS`, or fewer for the slow λ of :data:`SLOW_SEEDS`."""
+    return SLOW_SEEDS.get(lam, SEEDS)
+
+
 def grok_config(lam: float, seed: int) -> GrokConfig:
     """The configuration of the point (λ, seed)."""
     if lam == 0:
