@@ -28,6 +28,19 @@ from helpers.train import TrainConfig, train
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX signals")
 
+
+@pytest.fixture(autouse=True)
+def python_handles_ctrl_c():
+    """Python's own Ctrl-C handling, as in a terminal or a notebook. A process started in the
+    background by a non-interactive shell (`cmd &`, as CI runners may do) inherits SIGINT
+    ignored, and Python then installs no handler: these tests would see no KeyboardInterrupt."""
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    yield
+    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    signal.signal(signal.SIGINT, handler)
+
+
 TINY = TrainConfig(
     n_layer=1,
     n_head=2,
