@@ -266,13 +266,16 @@ _SCREEN_READY = """() => {
 }"""
 # shown formulas (not those in a closed solution dropdown, typeset when it opens)
 _MATH_LEFT = """() => Array.from(document.querySelectorAll('span.math, div.math')).filter(
-    el => el.getClientRects().length && !el.closest('.toggle-hidden, details:not([open])') &&
+    el => el.getClientRects().length &&
+          !el.closest('.toggle-hidden, details:not([open]), ' +
+                      '.bd-sidebar-primary, .bd-sidebar-secondary') &&
           (!el.querySelector('mjx-container') || el.querySelector('mjx-lazy'))).length"""
 
 
 def _math_left_raw(page, timeout_ms: int = 15_000) -> int:
     """Formulas still not typeset after scrolling through (MathJax typesets them lazily, as
-    they come into view; give it time on a busy machine)."""
+    they come into view; give it time on a busy machine). Formulas in the sidebars (a section
+    title in the page's contents) wait off-screen in a closed drawer on a phone: not counted."""
     try:
         page.wait_for_function(f"({_MATH_LEFT})() === 0", timeout=timeout_ms)
     except playwright_api.TimeoutError:
