@@ -24,7 +24,8 @@ from helpers import train as train_module
 from helpers.ch5.grokking import GrokConfig, train_grokking
 from helpers.model import GPT
 from helpers.runtime import flushing_denormals, interrupts_held
-from helpers.train import TrainConfig, train
+from helpers.train import train
+from tests.test_train import TINY as TRAIN_TINY
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX signals")
 
@@ -41,19 +42,8 @@ def python_handles_ctrl_c():
     signal.signal(signal.SIGINT, handler)
 
 
-TINY = TrainConfig(
-    n_layer=1,
-    n_head=2,
-    n_embd=32,
-    block_size=16,
-    batch_size=8,
-    steps=16,
-    eval_every=2,
-    eval_batches=4,
-    train_chars=2000,
-    lr=1e-2,
-    device="cpu",
-)
+# the unit tests' tiny GPT, evaluated often so that SIGINTs land inside evaluations too
+TINY = replace(TRAIN_TINY, steps=16, eval_every=2, eval_batches=4)
 TRACK = ["transformer.wte.weight"]
 
 
