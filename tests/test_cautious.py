@@ -13,6 +13,7 @@ from torch import nn
 
 from helpers import optim
 from helpers.adafactor import Adafactor
+from helpers.ch2 import shrink
 from helpers.lion import Lion
 from helpers.muon import Muon
 from tests.parity import Case, matrix_groups, with_cautious_decay
@@ -160,4 +161,4 @@ def test_effective_decay_refuses_cautious_groups():
     param.grad = torch.ones(2)
     opt.step()
     with pytest.raises(ValueError, match="cautious=True"):
-        optim.effective_decay(opt)
+        shrink.effective_decay(opt)

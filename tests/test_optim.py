@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers import optim
+from helpers.ch2 import shrink
 from helpers.param_groups import param_groups
 
 
@@ -412,7 +413,7 @@ def trained(make, steps=5):
 
 def test_effective_decay_of_adamw_is_lr_times_lambda_of_the_last_step():
     model, opt = trained(lambda g: optim.AdamW(g, lr=1e-2))
-    decay = optim.effective_decay(opt)
+    decay = shrink.effective_decay(opt)
     last_lr = 1e-2 * warmup_cosine(4)  # the scheduler has already moved on to step 5's lr
     assert opt.param_groups[0]["lr"] != pytest.approx(last_lr)
     assert list(decay) == [n for g in opt.param_groups for n in g["param_names"]]
@@ -424,7 +425,7 @@ def test_effective_decay_of_adamw_is_lr_times_lambda_of_the_last_step():
 
 def test_effective_decay_of_adam_l2_is_lr_lambda_over_sqrt_vhat_plus_eps():
     _, opt = trained(lambda g: optim.Adam(g, lr=1e-2))
-    decay = optim.effective_decay(opt)
+    decay = shrink.effective_decay(opt)
     group = opt.param_groups[0]
     (_, beta2), eps = group["betas"], group["eps"]
     lr = 1e-2 * warmup_cosine(4)
@@ -443,27 +444,27 @@ def test_effective_decay_of_adam_l2_is_the_true_shrink_on_a_pure_decay_step():
     theta = nn.Parameter(start.clone())
     opt = optim.Adam([theta], lr=0.1, weight_decay=0.2, eps=1e-3)
     one_zero_gradient_step(opt, theta)
-    shrink = (start - theta.detach()) / start
-    torch.testing.assert_close(optim.effective_decay(opt)["group0.0"], shrink)
+    removed = (start - theta.detach()) / start
+    torch.testing.assert_close(shrink.effective_decay(opt)["group0.0"], removed)
 
 
 def test_effective_decay_of_independent_and_sgd():
     _, opt = trained(lambda g: optim.AdamW(g, lr=1e-2, independent=True))
     torch.testing.assert_close(
-        optim.effective_decay(opt)["fc.weight"].max().item(), warmup_cosine(4) * 0.1
+        shrink.effective_decay(opt)["fc.weight"].max().item(), warmup_cosine(4) * 0.1
     )
     _, opt = trained(lambda g: optim.SGD(g, lr=0.1, momentum=0.9))
     torch.testing.assert_close(
-        optim.effective_decay(opt)["fc.weight"].max().item(), 0.1 * warmup_cosine(4) * 0.1
+        shrink.effective_decay(opt)["fc.weight"].max().item(), 0.1 * warmup_cosine(4) * 0.1
     )
 
 
 def test_effective_decay_needs_a_step_and_our_optimizer():
     param = nn.Parameter(torch.ones(2))
     with pytest.raises(ValueError, match="taken a step"):
-        optim.effective_decay(optim.AdamW([param]))
+        shrink.effective_decay(optim.AdamW([param]))
     with pytest.raises(ValueError, match="helpers.optim"):
-        optim.effective_decay(torch.optim.AdamW([param]))
+        shrink.effective_decay(torch.optim.AdamW([param]))
 
 
 # Bad input: a ValueError that names the argument and the allowed range.

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from helpers import optim
+from helpers.ch2 import shrink
 from helpers.muon import Muon
 from helpers.schedules import WeightDecayLambda, cosine_to_zero, linear_to_zero, lr_squared
 from tests.parity import Case, matrix_groups
@@ -209,7 +210,7 @@ def test_effective_decay_reports_the_lambda_of_the_last_step():
     opt.step()
     decay.step()  # λ is now 0.15 for the next step; the last one used 0.2
     torch.testing.assert_close(
-        optim.effective_decay(opt)["group0.0"], torch.full_like(theta, 0.1 * 0.2)
+        shrink.effective_decay(opt)["group0.0"], torch.full_like(theta, 0.1 * 0.2)
     )
 
 

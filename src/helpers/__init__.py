@@ -7,7 +7,7 @@ introduces it.
 - ``runtime``: device choice, seeding and a one-line summary of the machine; CPU settings and
   Ctrl-C handling shared by the training loops (Introduction).
 - ``checks``: the argument checks every function and config uses, one message style.
-- ``optim``: from-scratch SGD, Adam and AdamW with L2 or decoupled decay and ``effective_decay``
+- ``optim``: from-scratch SGD, Adam and AdamW with L2 or decoupled decay
   (chapters 1–2); ``optim_state``: which optimizer wrote a saved state and whether another may
   continue it; ``param_groups``: which tensors decay, the four rules (chapter 3).
 - ``muon``, ``lion``, ``adafactor``: the same for Muon, Lion and Adafactor, on the same decay

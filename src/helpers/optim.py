@@ -25,7 +25,8 @@ just before θ moves by its update u_t (decoupled). :mod:`helpers.muon`, :mod:`h
 :mod:`helpers.adafactor` use the same switch.
 
 Where each piece is taught: :class:`SGD` in chapter 1 (The L2 penalty, derived); :class:`Adam`,
-:class:`AdamW` and :func:`effective_decay` in chapter 2 (L2 inside Adam is not weight decay).
+:class:`AdamW` in chapter 2 (L2 inside Adam is not weight decay), whose histogram of the
+shrink each weight gets is :func:`helpers.ch2.shrink.effective_decay`.
 Which tensors decay (the param groups) is :mod:`helpers.param_groups`, chapter 3.
 """
 
@@ -45,8 +46,9 @@ class WeightDecayOptimizer(torch.optim.Optimizer):
     Each group remembers ``lr_0``, its learning rate when it was added, so that with
     ``independent=True`` the schedule multiplier s_t = η_t/η_0 is known even without a scheduler
     (a scheduler's ``initial_lr`` takes precedence), and ``last_lr``, the η_t of its last step,
-    which :func:`effective_decay` reports. Complex parameters are refused: the updates are
-    written for real numbers (``torch.optim`` views a complex tensor as pairs of reals instead).
+    which :func:`helpers.ch2.shrink.effective_decay` reports. Complex parameters are refused: the
+    updates are written for real numbers (``torch.optim`` views a complex tensor as pairs of
+    reals instead).
     """
 
     def __init__(
@@ -129,7 +131,7 @@ class WeightDecayOptimizer(torch.optim.Optimizer):
             for param in group["params"]:
                 if param.grad is not None:
                     self._step_param(param, param.grad, group)
-            group["last_lr"] = group["lr"]  # η_t of this step, for effective_decay()
+            group["last_lr"] = group["lr"]  # η_t of this step, for ch2.shrink.effective_decay()
             group["last_weight_decay"] = group["weight_decay"]  # λ_t, which a scheduler may move
         return loss
 
@@ -160,7 +162,7 @@ class WeightDecayOptimizer(torch.optim.Optimizer):
         if not group["decoupled"]:
             # L2: g_t ← g_t + λ·θ_{t−1}, the gradient of (λ/2)·‖θ‖², from here on just gradient
             return grad.add(param, alpha=group["weight_decay"])
-        shrink = self._shrink(group, group["lr"])
+        shrink = self.shrink(group, group["lr"])
         if group["cautious"]:
             # θ ← θ_{t−1} − η_t·λ·𝕀(u_t⊙θ_{t−1} ≥ 0)⊙θ_{t−1}: decay only where the update
             # already pulls θ toward 0 (Chen et al. 2025, arXiv:2510.12402, Algorithm 1)
@@ -171,7 +173,7 @@ class WeightDecayOptimizer(torch.optim.Optimizer):
         return grad
 
     @staticmethod
-    def _shrink(group: dict, lr: float) -> float:
+    def shrink(group: dict, lr: float) -> float:
         """The fraction of θ that decoupled decay removes in a step taken with learning rate lr."""
         if group["independent"]:
             # s_t·λ with s_t = η_t/η_0: Loshchilov & Hutter's Algorithm 2, λ a fraction per step
@@ -331,58 +333,3 @@ class AdamW(Adam):
         cautious: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, True, independent, cautious)
-
-
-def effective_decay(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
-    """Per parameter, the fraction of each coordinate that weight decay removed in the last step.
-
-    Introduced in chapter 2 (L2 inside Adam is not weight decay), for its histogram.
-
-    Returns ``{name: tensor shaped like the parameter}`` in the optimizer's order, for every
-    parameter that has taken a step (for SGD: every parameter of a group that has); names come
-    from the group's ``param_names`` (as :func:`param_groups` sets them), else
-    ``"group{i}.{j}"``. Histogram it with ``torch.cat([d.flatten() for d in result.values()])``.
-    By definition:
-
-    - decoupled (:class:`AdamW`, ``Adam(decoupled=True)``, ``SGD(decoupled=True)``): η_t·λ for
-      every coordinate, or s_t·λ with ``independent=True``; this is exactly the shrink applied.
-    - :class:`Adam` with L2: η_t·λ/(√v̂_t + ε), with the v̂_t after the last step. This is the
-      instantaneous ratio: it ignores that λ·θ also enters m_t and acts over later steps
-      through momentum, so it is a definition for comparison, not the exact shrink.
-    - :class:`SGD` with L2: η_t·λ (ignoring momentum, for the same reason); without momentum
-      this is exact.
-
-    η_t and λ are those the last step used, even if a scheduler has changed them since. Cautious
-    decay (``cautious=True``) is refused: its shrink is η_t·λ on a mask that is not kept.
-    """
-    if not isinstance(optimizer, (SGD, Adam)):
-        raise ValueError(
-            f"optimizer must be a helpers.optim SGD, Adam or AdamW, got {type(optimizer).__name__}"
-        )
-    if any(group["cautious"] for group in optimizer.param_groups):
-        raise ValueError(
-            "effective_decay does not support cautious=True: the shrink is η_t·λ only where θ "
-            "and the update agreed in sign, and that mask is not kept"
-        )
-    result = {}
-    for i, group in enumerate(optimizer.param_groups):
-        names = group.get("param_names") or [f"group{i}.{j}" for j in range(len(group["params"]))]
-        for name, param in zip(names, group["params"], strict=True):
-            state = optimizer.state.get(param)
-            if "last_lr" not in group or (isinstance(optimizer, Adam) and not state):
-                continue  # this parameter has not taken a step
-            last = {**group, "weight_decay": group["last_weight_decay"]}
-            lr, lam = group["last_lr"], last["weight_decay"]
-            if group["decoupled"]:
-                fraction = torch.full_like(param, optimizer._shrink(last, lr))
-            elif isinstance(optimizer, Adam) and lam != 0:
-                # η_t·λ/(√v̂_t + ε), computed as Adam.step computes its denominator
-                bias_correction2 = 1 - group["betas"][1] ** state["step"]
-                denom = (state["exp_avg_sq"].sqrt() / bias_correction2**0.5).add_(group["eps"])
-                fraction = (lr * lam) / denom
-            else:
-                fraction = torch.full_like(param, lr * lam)
-            result[name] = fraction
-    if not result:
-        raise ValueError("effective_decay needs an optimizer that has taken a step")
-    return result
