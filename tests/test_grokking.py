@@ -219,7 +219,7 @@ def test_sweep_figure_redraws_for_every_lambda_including_zero():
 
     matplotlib.use("Agg")
     from helpers.ch5.figures import history_figure, sweep_figure
-    from helpers.widgets import figure_png
+    from helpers.frames import figure_png
 
     sweep = {0.0: _fake_run(None), 0.5: _fake_run(300), 1.0: _fake_run(150)}
     seeds = {0.0: [None, None], 0.5: [300, 350, None], 1.0: [150, 180]}

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from helpers import precomputed
-from helpers.precomputed import Interrupted, Spec, StoredDataError
+from helpers.precomputed import Interrupted, Spec, StoredDataError, loading, machines, making
 
 
 def _check(point):
@@ -35,8 +35,8 @@ def run_demo(rule, lam, seed):
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     """Reads and writes of helpers/data go to a temporary folder."""
-    monkeypatch.setattr(precomputed, "DATA_DIR", tmp_path)
-    monkeypatch.setattr(precomputed, "data_files", lambda: tmp_path)
+    monkeypatch.setattr(making, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(loading, "data_files", lambda: tmp_path)
     return tmp_path
 
 
@@ -102,9 +102,9 @@ def test_another_machine_does_not_compute_the_same(data_dir, tmp_path, monkeypat
     stored = precomputed.load(SPEC)
     here = precomputed.machine(1)
     for change in ({"cpu_capability": "OTHER"}, {"cpu": "Other CPU"}, {"threads": 2}):
-        monkeypatch.setattr(precomputed, "machine", lambda threads=None, c=change: {**here, **c})
+        monkeypatch.setattr(machines, "machine", lambda threads=None, c=change: {**here, **c})
         assert not stored.same_computation(), change
-    monkeypatch.setattr(precomputed, "machine", lambda threads=None: {**here, "python": "3.12.1"})
+    monkeypatch.setattr(machines, "machine", lambda threads=None: {**here, "python": "3.12.1"})
     assert stored.same_computation(), "the Python version does not change float32 sums"
 
 
@@ -134,7 +134,7 @@ def test_the_resume_cache_is_per_point(tmp_path):
 
     def cache(config, point_config=None):
         spec = Spec(**{**SPEC.__dict__, "config": config, "point_config": point_config})
-        return precomputed._cache_path(spec, key, tmp_path)
+        return making.cache_path(spec, key, tmp_path)
 
     more_seeds = {**SPEC.config, "seeds": [0, 1, 2]}
     assert cache(SPEC.config) != cache(more_seeds), "by default the whole configuration decides"

@@ -7,6 +7,7 @@ import types
 import pytest
 
 from helpers import precomputed, spreads
+from helpers.precomputed import machines
 from helpers.spreads import Check
 
 SPEC = precomputed.Spec(
@@ -62,7 +63,7 @@ def test_the_same_computation_must_agree_to_rounding(demo):
 
 def test_another_cpu_must_stay_within_twice_the_measured_variant_gap(demo, monkeypatch):
     here = precomputed.machine(1)
-    monkeypatch.setattr(precomputed, "machine", lambda threads=None: {**here, "cpu": "Other"})
+    monkeypatch.setattr(machines, "machine", lambda threads=None: {**here, "cpu": "Other"})
     agreements = spreads.compare(demo, "c", _point(1.015))  # 1.5 % ≤ 2 × 1 %
     assert {a.path: a.limit for a in agreements} == {"loss": 0.02, "grok_step": 0.02}
     with pytest.raises(AssertionError, match="further from the stored one"):

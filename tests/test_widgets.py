@@ -92,7 +92,7 @@ def test_static_sliders_get_unique_ids():
 def test_palette_png_is_smaller_and_still_a_png():
     fig, _, update = sine_figure()
     update(1.0)
-    from helpers.widgets import figure_png
+    from helpers.frames import figure_png
 
     full, small = figure_png(fig), figure_png(fig, palette=True)
     assert small.startswith(b"\x89PNG") and len(small) < len(full)
@@ -101,7 +101,7 @@ def test_palette_png_is_smaller_and_still_a_png():
 
 def counting_panel(run, threaded=False):
     """A RunPanel over a one-line figure whose run draws ``value`` and reports 10 steps."""
-    from helpers.widgets import RunPanel
+    from helpers.run_panel import RunPanel
 
     fig, ax = plt.subplots()
     (line,) = ax.plot([0, 1], [0, 0])
@@ -230,7 +230,7 @@ def test_static_frames_are_drawn_at_twice_their_size_and_name_their_value():
 
 
 def test_panels_of_side_by_side_axes_and_a_colour_bar():
-    from helpers.widgets import panel_cuts, tight_box
+    from helpers.frames import panel_cuts, tight_box
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3))
     for ax in axes:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import matplotlib as mpl
 import numpy as np
 
+from helpers.frames import SCALE, figure_png, panel_attribute, panel_cuts, tight_box
+
 # One colour per decay rule of helpers.param_groups, the same in every chapter (3 and 4).
 RULE_COLORS = {"mingpt": "#1b9e77", "nanogpt": "#d95f02", "olmo2": "#7570b3", "all": "#e7298a"}
 RULE_LABELS = {
@@ -63,8 +65,6 @@ def book_png(fig) -> tuple[bytes, dict]:
     Where the figure has side-by-side panels, the PNG records where each lies (``wdd-panels``,
     fractions of the width): the web page stacks the panels on narrow screens.
     """
-    from helpers.widgets import SCALE, figure_png, panel_attribute, panel_cuts, tight_box
-
     box = tight_box(fig)
     panels = panel_cuts(fig, box)
     text = {"wdd-panels": panel_attribute(panels)} if panels else None

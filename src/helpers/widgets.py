@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import itertools
 import json
 import os
-import threading
 from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
@@ -28,9 +26,9 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
-from PIL import Image, PngImagePlugin
 
 from helpers.checks import check_choice, check_real, check_tuple
+from helpers.frames import SCALE, figure_png, panel_attribute, panel_cuts, tight_box
 
 _ids = itertools.count()
 
@@ -38,11 +36,6 @@ _ids = itertools.count()
 # this book), scripts/build.sh, and the test command's nbval run (tests/conftest.py), whose
 # outputs the book-build test reuses. Unset in Jupyter and Colab.
 BOOK_ENV = "WDD_BOOK"
-# Frames are drawn at SCALE × the pixels they are shown at: sharp on high-resolution screens.
-SCALE = 2
-# Narrow figure parts (a colour bar) stay with their neighbour when a figure is split into
-# panels for a narrow screen: a part narrower than this fraction of the figure is no panel.
-MIN_PANEL = 0.15
 
 
 def in_book() -> bool:
@@ -57,92 +50,6 @@ def live_or_static(live: Callable[[], object], static: Callable[[], object]) -> 
     web page, and no frames are rendered in a notebook).
     """
     return static() if in_book() else live()
-
-
-def figure_png(
-    fig: Figure,
-    dpi: float = 80,
-    palette: bool = False,
-    bbox: Bbox | str = "tight",
-    text: dict[str, str] | None = None,
-) -> bytes:
-    """The figure as PNG bytes (what both slider kinds display).
-
-    ``palette=True`` stores at most 256 colours, which makes a plot's PNG about 3× smaller;
-    the static sliders use it because every frame is embedded in the page. ``bbox`` is the part
-    of the figure saved, in inches (default: its tight box). ``text`` is stored in the PNG as
-    text chunks (the static slider records which value each frame shows).
-    """
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=bbox)
-    if not palette and not text:
-        return buffer.getvalue()
-    image = Image.open(buffer)
-    if palette:
-        image = image.convert("RGB").quantize(
-            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-        )
-    info = PngImagePlugin.PngInfo()
-    for key, value in (text or {}).items():
-        info.add_itxt(key, value)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True, pnginfo=info)
-    return buffer.getvalue()
-
-
-def tight_box(fig: Figure, pad: float = 0.1) -> Bbox:
-    """The figure's tight bounding box in inches, padded as ``bbox_inches="tight"`` pads it."""
-    renderer = fig.canvas.get_renderer()
-    fig.draw(renderer)  # lays the figure out (constrained layout, text sizes)
-    return fig.get_tightbbox(renderer).padded(pad)
-
-
-def panel_cuts(fig: Figure, box: Bbox) -> list[tuple[float, float]]:
-    """The side-by-side panels of the saved figure, as (left, right) fractions of its width.
-
-    A panel is a group of axes whose plotting areas overlap, with all its labels, title and
-    legend (its tight box); an area narrower than :data:`MIN_PANEL` of the figure (a colour
-    bar) joins its left neighbour. Panels may overlap a little: each is a window onto the whole
-    figure, complete. One panel: an empty list.
-    """
-    renderer = fig.canvas.get_renderer()
-    width = fig.get_figwidth()
-
-    def fraction(x_inches: float) -> float:
-        return round(float(min(1.0, max(0.0, (x_inches - box.x0) / box.width))), 4)
-
-    areas = []  # [plot left, plot right, tight left, tight right], in inches
-    for ax in fig.axes:
-        if not ax.get_visible():
-            continue
-        position = ax.get_position()
-        tight = ax.get_tightbbox(renderer)
-        left, right = position.x0 * width, position.x1 * width
-        if tight is not None:
-            areas.append([left, right, tight.x0 / fig.dpi, tight.x1 / fig.dpi])
-        else:
-            areas.append([left, right, left, right])
-    areas.sort()
-    panels: list[list[float]] = []
-    for area in areas:
-        narrow = (area[1] - area[0]) / box.width < MIN_PANEL
-        if panels and (area[0] < panels[-1][1] or narrow):  # overlapping, or a colour bar
-            last = panels[-1]
-            last[1], last[3] = max(last[1], area[1]), max(last[3], area[3])
-            last[2] = min(last[2], area[2])
-        else:
-            panels.append(list(area))
-    if len(panels) < 2:
-        return []
-    windows = [(fraction(p[2]), fraction(p[3])) for p in panels]
-    # the outer panels reach the figure's edges (its padding)
-    windows[0], windows[-1] = (0.0, windows[0][1]), (windows[-1][0], 1.0)
-    return windows
-
-
-def panel_attribute(panels: list[tuple[float, float]]) -> str:
-    """``data-wdd-panels`` for the page: "left-right,left-right" (what _static/wdd.js reads)."""
-    return ",".join(f"{left:g}-{right:g}" for left, right in panels)
 
 
 def format_value(value: float) -> str:
@@ -205,111 +112,6 @@ class LiveFigure(widgets.VBox):
 
     def _on_change(self, _change) -> None:
         self.redraw()
-
-
-class RunPanel(widgets.VBox):
-    """Controls, a Run and a Stop button, a progress bar, a status line and a figure.
-
-    For work too slow to redo on every drag of a slider (training a model): the figure changes
-    only when Run is clicked. ``run(panel, **values)`` does the work with the controls' values;
-    it calls ``panel.report(done, total)`` to move the progress bar (``True`` back means the
-    reader pressed Stop: finish early), ``panel.redraw()`` to show the figure so far, and returns
-    the line for the status bar. An exception ends the run with its message in the status line
-    (kept in ``last_error``) instead of escaping into the notebook.
-
-    ``threaded=True`` runs the work in a background thread, so the kernel stays free to take the
-    Stop click and the page stays responsive; a click on Run while a run is going starts nothing
-    (``ignored`` counts such clicks). ``wait()`` blocks until the run ends. ``runs`` counts
-    finished runs, so tests can click (``panel.button.click()``) and check that one finished.
-    """
-
-    def __init__(
-        self,
-        fig: Figure,
-        run: Callable[..., str],
-        controls: dict[str, widgets.ValueWidget],
-        dpi: int = 80,
-        threaded: bool = True,
-        label: str = "Run",
-    ):
-        self.fig, self.run, self.controls, self.dpi = fig, run, controls, dpi
-        self.threaded = threaded
-        self.runs = self.ignored = 0
-        self.last_error: BaseException | None = None
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._running = False
-        self._stop = False
-        self.button = widgets.Button(description=label, icon="play", button_style="primary")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="")
-        self.status = widgets.Label(value=f"Choose a value and press {label}.")
-        self.image = widgets.Image(format="png")
-        self.button.on_click(lambda _button: self.click())
-        self.stop_button.on_click(lambda _button: self.request_stop())
-        buttons = widgets.HBox([*controls.values(), self.button, self.stop_button])
-        super().__init__([buttons, widgets.HBox([self.progress, self.status]), self.image])
-        self.redraw()
-        plt.close(fig)  # shown through the Image widget only
-
-    @property
-    def running(self) -> bool:
-        return self._running
-
-    def values(self) -> dict:
-        return {name: control.value for name, control in self.controls.items()}
-
-    def redraw(self) -> None:
-        self.image.value = figure_png(self.fig, self.dpi)
-
-    def report(self, done: int, total: int) -> bool:
-        """Move the progress bar to ``done`` of ``total``; True when Stop was pressed.
-
-        The bar moves in steps of at least 1 % (each move is a message to the browser)."""
-        if self.progress.max != total:
-            self.progress.max = total
-        if done >= total or done - self.progress.value >= max(1, total // 100) or done == 0:
-            self.progress.value = done
-        return self._stop
-
-    def request_stop(self) -> None:
-        self._stop = True
-
-    def click(self) -> None:
-        """What the Run button does: start a run unless one is going."""
-        with self._lock:
-            if self._running:
-                self.ignored += 1
-                return
-            self._running, self._stop = True, False
-        self.button.disabled, self.stop_button.disabled = True, False
-        self.progress.value = 0
-        self.status.value = "running…"
-        values = self.values()
-        if self.threaded:
-            self._thread = threading.Thread(target=self._work, args=(values,), daemon=True)
-            self._thread.start()
-        else:
-            self._work(values)
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the current run (if any) has ended."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _work(self, values: dict) -> None:
-        self.last_error, message = None, ""
-        try:
-            message = self.run(self, **values)
-            self.redraw()
-        except Exception as error:  # shown to the reader; the notebook goes on
-            self.last_error, message = error, f"error: {error}"
-        finally:  # whatever happened, the panel is ready for the next run
-            self.status.value = message
-            self.button.disabled, self.stop_button.disabled = False, True
-            self.runs += 1
-            with self._lock:
-                self._running = False
 
 
 def live_slider(
@@ -375,6 +177,41 @@ _SCRIPT = """(function () {
 })();"""
 
 
+def _controls(uid: str, values: list, labels: list[str], start: int, label: str) -> str:
+    """The range input between its minimum and maximum, the value label (of a fixed width, so
+    the track never moves under the finger) and the list of values read to a screen reader."""
+    listed = ", ".join(format_value(v) for v in values)
+    spacing = "" if _evenly_spaced(values) else " Evenly spaced positions, unevenly spaced values."
+    described = f"{len(values)} positions, one per value of {label}: {listed}.{spacing}"
+    label_chars = max(len(text) for text in labels) + 1
+    return f"""<div class="wdd-slider-controls">
+<span class="wdd-slider-min" aria-hidden="true">{html.escape(format_value(values[0]))}</span>
+<input type="range" class="wdd-slider-input" min="0" max="{len(values) - 1}" step="1"
+ value="{start}" aria-label="{html.escape(label)}" aria-valuetext="{html.escape(labels[start])}"
+ aria-describedby="{uid}-values">
+<span class="wdd-slider-max" aria-hidden="true">{html.escape(format_value(values[-1]))}</span>
+<output class="wdd-slider-label" aria-hidden="true"
+ style="display:inline-block;width:{label_chars}ch;white-space:nowrap">{html.escape(labels[start])}</output>
+</div>
+<p class="wdd-slider-values" id="{uid}-values">{html.escape(described)}</p>"""
+
+
+def _render_frames(fig, update, values, labels, dpi) -> tuple[list[str], Bbox]:
+    """Every value's frame as a PNG data URL, all cut to one box (the union of the frames' tight
+    boxes, so frames are of one size), and that box in inches."""
+    box = None
+    for v in values:
+        update(v)
+        frame_box = tight_box(fig)
+        box = frame_box if box is None else Bbox.union([box, frame_box])
+    frames = []
+    for v, text in zip(values, labels, strict=True):
+        update(v)
+        png = figure_png(fig, dpi * SCALE, palette=True, bbox=box, text={"wdd-value": text})
+        frames.append("data:image/png;base64," + base64.b64encode(png).decode())
+    return frames, box
+
+
 def static_slider(
     fig: Figure,
     update: Callable[[float], None],
@@ -402,43 +239,21 @@ def static_slider(
     if value not in values:
         raise ValueError(f"value must be one of values {values}, got {value!r}")
     labels = [f"{label} = {format_value(v)}" for v in values]
-    box = None
-    for v in values:  # the union of every frame's tight box: frames of one size
-        update(v)
-        frame_box = tight_box(fig)
-        box = frame_box if box is None else Bbox.union([box, frame_box])
-    frames = []
-    for v, text in zip(values, labels, strict=True):
-        update(v)
-        png = figure_png(fig, dpi * SCALE, palette=True, bbox=box, text={"wdd-value": text})
-        frames.append("data:image/png;base64," + base64.b64encode(png).decode())
+    frames, box = _render_frames(fig, update, values, labels, dpi)
     panels = panel_cuts(fig, box)
     plt.close(fig)
     start = values.index(value)
     uid = f"wdd-slider-{next(_ids)}"
     width, height = round(box.width * dpi), round(box.height * dpi)
     alt = alt or f"Figure for the chosen {label}"
-    listed = ", ".join(format_value(v) for v in values)
-    spacing = "" if _evenly_spaced(values) else " Evenly spaced positions, unevenly spaced values."
-    described = f"{len(values)} positions, one per value of {label}: {listed}.{spacing}"
     script = (
         _SCRIPT.replace("{uid}", uid)
         .replace("{frames}", json.dumps(frames))
         .replace("{labels}", json.dumps(labels, ensure_ascii=False))
     )
-    label_chars = max(len(text) for text in labels) + 1
     return HTML(
         f"""<div class="wdd-static-slider" id="{uid}" data-alt="{html.escape(alt)}">
-<div class="wdd-slider-controls">
-<span class="wdd-slider-min" aria-hidden="true">{html.escape(format_value(values[0]))}</span>
-<input type="range" class="wdd-slider-input" min="0" max="{len(values) - 1}" step="1"
- value="{start}" aria-label="{html.escape(label)}" aria-valuetext="{html.escape(labels[start])}"
- aria-describedby="{uid}-values">
-<span class="wdd-slider-max" aria-hidden="true">{html.escape(format_value(values[-1]))}</span>
-<output class="wdd-slider-label" aria-hidden="true"
- style="display:inline-block;width:{label_chars}ch;white-space:nowrap">{html.escape(labels[start])}</output>
-</div>
-<p class="wdd-slider-values" id="{uid}-values">{html.escape(described)}</p>
+{_controls(uid, values, labels, start, label)}
 <img class="wdd-slider-frame" data-wdd-frame src="{frames[start]}" width="{width}" height="{height}"
  data-wdd-panels="{panel_attribute(panels)}" alt="{html.escape(f"{alt} ({labels[start]})")}"
  style="max-width:100%;height:auto">

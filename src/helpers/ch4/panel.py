@@ -1,6 +1,6 @@
 """Chapter 4's live panel: pick λ, press Run, watch the tiny GPT train over the stored sweep.
 
-:func:`train_panel` returns a :class:`helpers.widgets.RunPanel` whose Run button trains a fresh
+:func:`train_panel` returns a :class:`helpers.run_panel.RunPanel` whose Run button trains a fresh
 model with :func:`helpers.train.train` at the chosen λ, moves the progress bar after every step
 and redraws the curves every second or so. The run happens in a background thread, so a second
 click while it trains starts nothing and the Stop button is heard. A run that diverges, or that
@@ -17,8 +17,9 @@ from dataclasses import replace
 from helpers.ch4.figures import LiveRunFigure
 from helpers.ch4.sweep import SWEEP_CONFIG, Sweep
 from helpers.data import CharData, char_data
+from helpers.run_panel import RunPanel
 from helpers.train import History, TrainConfig, train
-from helpers.widgets import RunPanel, selection_slider
+from helpers.widgets import selection_slider
 
 # The stored sweep's run on whatever device this machine has: CUDA in a Colab GPU runtime
 # (where train() also switches to TF32 matmuls), else the CPU.
