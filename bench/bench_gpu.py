@@ -32,7 +32,8 @@ except ImportError:  # a bare checkout: use the package from the repository
 
 from helpers.data import char_data  # noqa: E402
 from helpers.model import flops_per_token  # noqa: E402
-from helpers.train import CPU_PRESET, GPU_PRESET, train  # noqa: E402
+from helpers.train import train  # noqa: E402
+from helpers.train_config import CPU_PRESET, GPU_PRESET  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_train import matmul_gflops, step_times  # noqa: E402

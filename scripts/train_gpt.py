@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import torch.distributed as dist
 
-    from helpers.train import CPU_PRESET, GPU_PRESET, train
+    from helpers.train import train
+    from helpers.train_config import CPU_PRESET, GPU_PRESET
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)

@@ -10,7 +10,8 @@ from helpers import optim
 from helpers.data import char_data
 from helpers.model import GPT
 from helpers.schedules import lr_multiplier
-from helpers.train import CPU_PRESET, GPU_PRESET, Run, TrainConfig, train
+from helpers.train import Run, train
+from helpers.train_config import CPU_PRESET, GPU_PRESET, TrainConfig
 
 # A model small enough that a 30-step run takes a fraction of a second.
 TINY = TrainConfig(

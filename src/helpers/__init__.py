@@ -1,7 +1,7 @@
 """Shared code for the book *Weight Decay, Decoupled*.
 
 Shared infrastructure sits at the top, one module per idea; each chapter's own code lives in its
-subpackage (``helpers.ch1`` … ``helpers.ch5``). Every module says in its docstring which chapter
+subpackage (``helpers.ch1`` … ``helpers.ch8``). Every module says in its docstring which chapter
 introduces it.
 
 - ``runtime``: device choice, seeding and a one-line summary of the machine; CPU settings and
@@ -14,19 +14,25 @@ introduces it.
   switch, with cautious decay as an option of it (chapter 8).
 - ``schedules``: the learning-rate multipliers of the training loops, and λ schedules set like
   the learning rate's (chapter 8).
-- ``model``, ``data``, ``train``, ``history``: the tiny character-level GPT, its data,
-  ``train()`` with CPU and GPU presets, and the ``History`` it returns (chapters 3–4);
+- ``model``, ``data``, ``train_config``, ``train``, ``history``: the tiny character-level GPT,
+  its data, its settings with CPU and GPU presets, ``train()``, and the ``History`` it returns
+  (chapters 3–4);
   ``corpus``: its default text, frozen so that every Python trains on the same characters
   (needs no torch).
-- ``precomputed``: stored results: one spec (name, command, threads, configuration), one
-  ``make`` that trains and saves them, one ``load`` that checks them; ``spreads``: the comparison
+- ``precomputed`` (a package): stored results: one spec (name, command, threads,
+  configuration), one ``make`` that trains and saves them, one ``load`` that checks them, the
+  machine that made them, the scripts' command line; ``spreads``: the comparison
   of a live run with the stored one (exact on the machine that made them, a measured tolerance
   elsewhere).
-- ``widgets``: live ipywidgets sliders and their kernel-free twins for the static book.
+- ``widgets``: live ipywidgets sliders and their kernel-free twins for the static book;
+  ``frames``: figures as PNG frames; ``run_panel``: a Run/Stop panel for slow work (chapter 4).
 - ``plots``: the book's plotting style.
 - ``ch1``: the polynomial ridge problem and its figures. ``ch2``: the curvature toy, the η × λ
-  grid and its figures. ``ch3``: the real-models table and the decay-rule sweep. ``ch4``: the λ
-  sweep of the tiny GPT, its figures and the live Run panel. ``ch5``: grokking and its figures.
+  grid, the shrink each weight gets, and the figures. ``ch3``: the real-models table and the
+  decay-rule sweep. ``ch4``: the λ sweep of the tiny GPT, its figures and the live Run panel.
+  ``ch5``: grokking and forgetting. ``ch6``: one pass over a token stream with a known floor.
+  ``ch7``: how λ scales (timescale, ensemble sweeps, calculator). ``ch8``: decay with Muon,
+  Lion and Adafactor.
 """
 
 __version__ = "0.1.0"
