@@ -12,8 +12,10 @@ from functools import lru_cache
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, NullLocator
 
@@ -36,37 +38,20 @@ def _toy_paths(config: ToyConfig, lr: float, lam: float) -> tuple[np.ndarray, np
     return l2, w
 
 
-def hero_figure(
-    config: ToyConfig | None = None,
-) -> tuple[Figure, Callable[[float, float], None]]:
-    """Adam + L2 and AdamW on the curvature toy: the paths in the plane, and w₂ over the steps.
+def _optimizer_lines(plane: Axes, time: Axes, color: str) -> dict[str, Line2D]:
+    """One optimizer's empty lines in the hero: its path and end point in the plane, and its w₂
+    (solid) and w₁ (dashed) over the steps."""
+    return {
+        "plane": plane.plot([], [], color=color, lw=1.8)[0],
+        "end": plane.plot([], [], "o", color=color, ms=7, mec="white", zorder=5)[0],
+        "w2": time.plot([], [], color=color, lw=2)[0],
+        "w1": time.plot([], [], color=color, lw=1, ls="--", alpha=0.8)[0],
+    }
 
-    Every frame also draws the box ‖w‖∞ ≤ 1/λ that AdamW stays inside (Xie & Li 2024: if
-    full-batch AdamW converges, it is to a KKT point of the loss constrained to that box; hidden
-    at λ = 0, where there is no box), and its edge 1/λ over the steps.
 
-    Returns ``(fig, update)``; ``update(lam, lr)`` redraws for one λ and η (about 0.1 s: two
-    5000-step NumPy runs, cached). ``config`` defaults to :class:`ToyConfig`'s values.
-    """
-    config = ToyConfig() if config is None else config
+def _draw_fixed_layers(plane: Axes, time: Axes, config: ToyConfig) -> None:
+    """What no slider moves: the start and the minimum in the plane, the axes, and w = 1."""
     h = config.curvatures
-    fig, (plane, time) = plt.subplots(1, 2, figsize=(9.0, 4.5), width_ratios=(1, 1.25))
-    steps = np.arange(config.steps + 1)
-    lines = {}
-    for name in ("adam_l2", "adamw"):
-        color = COLORS[name]
-        lines[name] = {
-            "plane": plane.plot([], [], color=color, lw=1.8)[0],
-            "end": plane.plot([], [], "o", color=color, ms=7, mec="white", zorder=5)[0],
-            "w2": time.plot([], [], color=color, lw=2)[0],
-            "w1": time.plot([], [], color=color, lw=1, ls="--", alpha=0.8)[0],
-        }
-    ridge_mark = plane.plot([], [], "x", color="black", ms=9, mew=2, zorder=6)[0]
-    ridge_line = time.axhline(np.nan, color="black", lw=1, ls=":")
-    # AdamW's box ‖w‖∞ ≤ 1/λ (Xie & Li), and its edge 1/λ over the steps
-    box_style = {"color": COLORS["adamw"], "lw": 1.3, "ls": "--", "alpha": 0.9}
-    box = plane.add_patch(Rectangle((0, 0), 1, 1, fill=False, gid="adamw-box", **box_style))
-    box_edge = time.axhline(np.nan, gid="adamw-box-edge", **box_style)
     plane.plot(*config.start, "s", color="grey", ms=6)
     plane.plot(*config.target, "*", color="black", ms=13, zorder=6)
     plane.annotate("start", config.start, xytext=(6, 6), textcoords="offset points", fontsize=8)
@@ -96,15 +81,50 @@ def hero_figure(
     time.xaxis.set_major_formatter(FuncFormatter(decade_label))
     time.xaxis.set_minor_locator(NullLocator())
     time.axhline(1.0, color="black", lw=0.8, alpha=0.4)
+
+
+def _draw_box(box: Rectangle, box_edge: Line2D, lam: float, view: float) -> str:
+    """Set AdamW's box ‖w‖∞ ≤ 1/λ and its edge 1/λ for ``lam`` (hidden at λ = 0); return its
+    legend label. ``view``: the largest w₁ the plane shows."""
+    has_box = lam > 0
+    box.set_visible(has_box)
+    box_edge.set_visible(has_box)
+    if not has_box:
+        return "no box at λ = 0 (1/λ = ∞)"
+    edge = 1 / lam
+    box.set_bounds(-edge, -edge, 2 * edge, 2 * edge)
+    box_edge.set_ydata([edge, edge])
+    beyond = " (beyond the view)" if edge > view else ""
+    return f"AdamW's box ‖w‖∞ ≤ 1/λ = {edge:.3g}{beyond}"
+
+
+def hero_figure(
+    config: ToyConfig | None = None,
+) -> tuple[Figure, Callable[[float, float], None]]:
+    """Adam + L2 and AdamW on the curvature toy: the paths in the plane, and w₂ over the steps.
+
+    Every frame also draws the box ‖w‖∞ ≤ 1/λ that AdamW stays inside (Xie & Li 2024: if
+    full-batch AdamW converges, it is to a KKT point of the loss constrained to that box; hidden
+    at λ = 0, where there is no box), and its edge 1/λ over the steps.
+
+    Returns ``(fig, update)``; ``update(lam, lr)`` redraws for one λ and η (about 0.1 s: two
+    5000-step NumPy runs, cached). ``config`` defaults to :class:`ToyConfig`'s values.
+    """
+    config = ToyConfig() if config is None else config
+    fig, (plane, time) = plt.subplots(1, 2, figsize=(9.0, 4.5), width_ratios=(1, 1.25))
+    lines = {name: _optimizer_lines(plane, time, COLORS[name]) for name in ("adam_l2", "adamw")}
+    ridge_mark = plane.plot([], [], "x", color="black", ms=9, mew=2, zorder=6)[0]
+    ridge_line = time.axhline(np.nan, color="black", lw=1, ls=":")
+    # AdamW's box ‖w‖∞ ≤ 1/λ (Xie & Li), and its edge 1/λ over the steps
+    box_style = {"color": COLORS["adamw"], "lw": 1.3, "ls": "--", "alpha": 0.9}
+    box = plane.add_patch(Rectangle((0, 0), 1, 1, fill=False, gid="adamw-box", **box_style))
+    box_edge = time.axhline(np.nan, gid="adamw-box-edge", **box_style)
+    _draw_fixed_layers(plane, time, config)
     title = fig.suptitle("")
     # one legend below both panels, where no curve can hide it; update() rewrites its labels
-    legend = fig.legend(
-        [lines["adam_l2"]["plane"], lines["adamw"]["plane"], ridge_mark, ridge_line, box],
-        ["", "", "", "", ""],
-        loc="lower center",
-        ncols=2,
-        fontsize=9,
-    )
+    handles = [lines["adam_l2"]["plane"], lines["adamw"]["plane"], ridge_mark, ridge_line, box]
+    legend = fig.legend(handles, [""] * len(handles), loc="lower center", ncols=2, fontsize=9)
+    steps = np.arange(config.steps + 1)
 
     def update(lam: float, lr: float) -> None:
         l2, w = _toy_paths(config, lr, lam)
@@ -116,22 +136,12 @@ def hero_figure(
         ridge = ridge_optimum(config, lam)
         ridge_mark.set_data([ridge[0]], [ridge[1]])
         ridge_line.set_ydata([ridge[1], ridge[1]])
-        box.set_visible(lam > 0)
-        box_edge.set_visible(lam > 0)
-        if lam > 0:
-            edge = 1 / lam
-            box.set_bounds(-edge, -edge, 2 * edge, 2 * edge)
-            box_edge.set_ydata([edge, edge])
-            beyond = " (beyond the view)" if edge > plane.get_xlim()[1] else ""
-            box_label = f"AdamW's box ‖w‖∞ ≤ 1/λ = {edge:.3g}{beyond}"
-        else:
-            box_label = "no box at λ = 0 (1/λ = ∞)"
         labels = (
             f"Adam + L2, λ = {lam:g}",
             f"AdamW, λ = {lam:g}",
             f"ridge optimum h/(h + λ) = ({ridge[0]:.3g}, {ridge[1]:.3g})",
             "its w₂, h₂/(h₂ + λ)",
-            box_label,
+            _draw_box(box, box_edge, lam, view=plane.get_xlim()[1]),
         )
         for text, label in zip(legend.get_texts(), labels, strict=True):
             text.set_text(label)

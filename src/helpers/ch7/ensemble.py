@@ -157,74 +157,53 @@ def multiplier(setting: Setting, t: int) -> float:
     return 1 - (t - 1) / setting.steps
 
 
-def train_stack(task: Task, setting: Setting) -> dict:
-    """Train every (λ, seed) of ``setting`` at once; per run, the test and train loss at each
-    evaluation. Stops with a ValueError if a loss becomes NaN or infinite."""
-    runs = [(lam, seed) for lam in setting.lambdas for seed in setting.seeds]
-    k = len(runs)
-    seeds = [seed for _, seed in runs]
-    lam = torch.tensor([lam for lam, _ in runs]).view(k, 1, 1)
-    # each seed's own N training pairs (the same pairs for every λ with that seed)
+def _mean_losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each model's mean cross-entropy, shape (K,), from logits (K, n, C) and labels (K, n)."""
+    return F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)
+
+
+def _training_pairs(task: Task, setting: Setting, seeds: list[int]):
+    """The stack's training inputs (K, N, d) and labels (K, N): each seed's own N pairs, the
+    same pairs for every λ with that seed."""
     data = {}
     for seed in sorted(set(seeds)):
         gen = torch.Generator().manual_seed(10**5 + seed)
         x, y, _ = sample_pairs(task, setting.train_samples, gen)
         data[seed] = (x, y)
-    x_train = torch.stack([data[seed][0] for seed in seeds])  # (K, N, d)
-    y_train = torch.stack([data[seed][1] for seed in seeds])  # (K, N)
+    x_train = torch.stack([data[seed][0] for seed in seeds])
+    y_train = torch.stack([data[seed][1] for seed in seeds])
+    return x_train, y_train
+
+
+def _recorder(task: Task, model: Stack, runs: list, x_train, y_train):
+    """The curves of a stack and its ``evaluate(t)``, which appends every run's test loss (on one
+    test set for all) and train loss; ``curves["test_entropy"]`` is the teacher's loss floor."""
+    k = len(runs)
     x_test, y_test, p_test = sample_pairs(
         task, task.test_samples, torch.Generator().manual_seed(task.test_seed)
     )
     # the loss floor: the teacher's own entropy, −Σ p log p, averaged over the test inputs
     entropy = -(p_test * p_test.clamp_min(1e-30).log()).sum(-1).mean().item()
-    model = Stack(task, setting, seeds)
-    # matrices decay, biases do not (nanoGPT's rule)
-    params = [(w, lam) for w in model.weights] + [(b, None) for b in model.biases]
-    m = [torch.zeros_like(p) for p, _ in params]
-    v = [torch.zeros_like(p) for p, _ in params]
-    total = setting.steps
-    eval_at = sorted({round(total * j / setting.n_evals) for j in range(setting.n_evals + 1)})
-    curves = {"step": [], "test_loss": [], "train_loss": []}
+    curves = {"step": [], "test_entropy": entropy, "test_loss": [], "train_loss": []}
 
     @torch.no_grad()
     def evaluate(t: int) -> None:
-        def loss(x, y):
-            logits = model(x)
-            return F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(1)
-
-        test = loss(x_test.expand(k, -1, -1), y_test.expand(k, -1))
+        test = _mean_losses(model(x_test.expand(k, -1, -1)), y_test.expand(k, -1))
         if not torch.isfinite(test).all():
             bad = [runs[j] for j in range(k) if not math.isfinite(test[j])]
             raise ValueError(f"the loss diverged at step {t} for (λ, seed) in {bad[:4]}")
         curves["step"].append(t)
         curves["test_loss"].append(test.tolist())
-        curves["train_loss"].append(loss(x_train, y_train).tolist())
+        curves["train_loss"].append(_mean_losses(model(x_train), y_train).tolist())
 
-    evaluate(0)
-    batch_gens = [torch.Generator().manual_seed(2 * 10**5 + seed) for seed in seeds]
-    rows = torch.arange(k)[:, None]
-    size, t = setting.batch_size, 0
-    for _ in range(setting.epochs):
-        perms = torch.stack(
-            [torch.randperm(setting.train_samples, generator=g) for g in batch_gens]
-        )
-        for j in range(setting.steps_per_epoch):
-            t += 1
-            chosen = perms[:, j * size : (j + 1) * size]
-            logits = model(x_train[rows, chosen])
-            # the sum over models of each model's mean loss: model k's gradient is its own
-            losses = F.cross_entropy(
-                logits.transpose(1, 2), y_train[rows, chosen], reduction="none"
-            ).mean(1)
-            grads = torch.autograd.grad(losses.sum(), [p for p, _ in params])
-            eta_t = setting.lr * multiplier(setting, t)
-            betas = (setting.beta1, setting.beta2)
-            stacked_adamw_step(params, grads, m, v, t, eta_t, *betas, setting.eps)
-            if t in eval_at:
-                evaluate(t)
+    return curves, evaluate
+
+
+def _per_run(runs: list, curves: dict) -> dict:
+    """The stack's curves split into one entry per (λ, seed) run, as :func:`train_stack` returns."""
     return {
         "step": curves["step"],
-        "test_entropy": entropy,
+        "test_entropy": curves["test_entropy"],
         "runs": [
             {
                 "lam": lam,
@@ -235,3 +214,46 @@ def train_stack(task: Task, setting: Setting) -> dict:
             for j, (lam, seed) in enumerate(runs)
         ],
     }
+
+
+def train_stack(task: Task, setting: Setting) -> dict:
+    """Train every (λ, seed) of ``setting`` at once; per run, the test and train loss at each
+    evaluation (chapter 7). Stops with a ValueError if a loss becomes NaN or infinite."""
+    runs = [(lam, seed) for lam in setting.lambdas for seed in setting.seeds]
+    k = len(runs)
+    seeds = [seed for _, seed in runs]
+    # λ_k of each model k, shaped to scale its (K, fan_in, fan_out) slice
+    lam = torch.tensor([lam for lam, _ in runs]).view(k, 1, 1)
+    x_train, y_train = _training_pairs(task, setting, seeds)
+    model = Stack(task, setting, seeds)
+    curves, evaluate = _recorder(task, model, runs, x_train, y_train)
+    # matrices decay, biases do not (nanoGPT's rule)
+    params = [(w, lam) for w in model.weights] + [(b, None) for b in model.biases]
+    m = [torch.zeros_like(p) for p, _ in params]
+    v = [torch.zeros_like(p) for p, _ in params]
+    n_evals, total = setting.n_evals, setting.steps
+    eval_at = sorted({round(total * j / n_evals) for j in range(n_evals + 1)})
+    batch_gens = [torch.Generator().manual_seed(2 * 10**5 + seed) for seed in seeds]
+    rows = torch.arange(k)[:, None]
+    size, t = setting.batch_size, 0
+
+    evaluate(0)
+    for _ in range(setting.epochs):
+        perms = torch.stack(
+            [torch.randperm(setting.train_samples, generator=g) for g in batch_gens]
+        )
+        for j in range(setting.steps_per_epoch):
+            t += 1
+            chosen = perms[:, j * size : (j + 1) * size]
+            logits = model(x_train[rows, chosen])
+            # the sum over models of each model's mean loss: model k's gradient is its own
+            losses = _mean_losses(logits, y_train[rows, chosen])
+            grads = torch.autograd.grad(losses.sum(), [p for p, _ in params])
+            # η_t = η·s_t
+            eta_t = setting.lr * multiplier(setting, t)
+            # θ ← (1 − η_t·λ_k)·θ − η_t·m̂_t/(√v̂_t + ε), per model k
+            betas = (setting.beta1, setting.beta2)
+            stacked_adamw_step(params, grads, m, v, t, eta_t, *betas, setting.eps)
+            if t in eval_at:
+                evaluate(t)
+    return _per_run(runs, curves)

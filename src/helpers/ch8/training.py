@@ -14,6 +14,7 @@ Introduced in chapter 8 (Decay with other optimizers).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -120,26 +121,16 @@ def _norm(params) -> float:
     return math.sqrt(sum(p.detach().pow(2).sum().item() for _, p in params))
 
 
-def train_run(config: RunConfig, data: CharData | None = None) -> dict:
-    """Train once; return the losses and norms at each evaluation and, per hidden matrix, the
-    mean of ‖u_t‖² and ⟨θ_{t−1}, u_t⟩ over the last quarter of the steps.
-
-    A loss that turns NaN/inf stops the run (``stopped`` says at which step) and keeps what was
-    recorded.
+def _recorder(model: GPT, groups: dict, data: CharData) -> tuple[dict, Callable[[int], None]]:
+    """A run's record and its ``evaluate(step)``, which appends the mean loss of each split on
+    fixed batches (generator :data:`~helpers.train.EVAL_SEED`), each group's norm and each
+    hidden matrix's norm. :func:`train_run` adds the window's means and the config at the end.
     """
-    preset = CPU_PRESET
-    data = (char_data() if data is None else data).with_train_chars(None)  # the whole text
-    set_seed(config.seed)
-    model = GPT(preset.gpt_config(data.vocab.size))
-    groups = split_parameters(model)
-    optimizers = build_optimizers(config, groups)
-    schedulers = decay_schedulers(config, optimizers)
     hidden = groups["hidden"]
-    batches = torch.Generator().manual_seed(config.seed)
     fixed = torch.Generator().manual_seed(EVAL_SEED)
-    size = (preset.batch_size, preset.block_size)
+    size = (CPU_PRESET.batch_size, CPU_PRESET.block_size)
     eval_sets = {
-        split: [get_batch(ids, *size, fixed) for _ in range(preset.eval_batches)]
+        split: [get_batch(ids, *size, fixed) for _ in range(CPU_PRESET.eval_batches)]
         for split, ids in (("train", data.train), ("val", data.val))
     }
     out = {
@@ -151,9 +142,6 @@ def train_run(config: RunConfig, data: CharData | None = None) -> dict:
         "shape": {name: list(p.shape) for name, p in hidden},
         "stopped": "finished",
     }
-    window_start = config.steps - int(config.steps * WINDOW)
-    u_sq = {name: 0.0 for name, _ in hidden}
-    theta_u = {name: 0.0 for name, _ in hidden}
 
     @torch.no_grad()
     def evaluate(step: int) -> None:
@@ -168,6 +156,30 @@ def train_run(config: RunConfig, data: CharData | None = None) -> dict:
         for name, p in hidden:
             out["matrix_norm"][name].append(p.detach().norm().item())
 
+    return out, evaluate
+
+
+def train_run(config: RunConfig, data: CharData | None = None) -> dict:
+    """Train once; return the losses and norms at each evaluation and, per hidden matrix, the
+    mean of ‖u_t‖² and ⟨θ_{t−1}, u_t⟩ over the last quarter of the steps (chapter 8, §2).
+
+    A loss that turns NaN/inf stops the run (``stopped`` says at which step) and keeps what was
+    recorded.
+    """
+    data = (char_data() if data is None else data).with_train_chars(None)  # the whole text
+    set_seed(config.seed)
+    model = GPT(CPU_PRESET.gpt_config(data.vocab.size))
+    groups = split_parameters(model)
+    hidden = groups["hidden"]
+    optimizers = build_optimizers(config, groups)
+    schedulers = decay_schedulers(config, optimizers)
+    out, evaluate = _recorder(model, groups, data)
+    batches = torch.Generator().manual_seed(config.seed)
+    size = (CPU_PRESET.batch_size, CPU_PRESET.block_size)
+    window_start = config.steps - int(config.steps * WINDOW)
+    u_sq = {name: 0.0 for name, _ in hidden}
+    theta_u = {name: 0.0 for name, _ in hidden}
+
     evaluate(0)
     for step in range(1, config.steps + 1):
         x, y = get_batch(data.train, *size, batches)
@@ -181,6 +193,7 @@ def train_run(config: RunConfig, data: CharData | None = None) -> dict:
         # η and λ_t of the hidden matrices at this step
         eta, lam = config.hidden_lr, optimizers[0].param_groups[0]["weight_decay"]
         before = [p.detach().clone() for _, p in hidden]
+        # θ_t = (1 − η·λ_t)·θ_{t−1} − η·u_t, with each group's η, λ_t and each optimizer's u_t
         for opt in optimizers:
             opt.step()
         for scheduler in schedulers:
