@@ -20,14 +20,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from helpers.ch2.figures import HERO_LAMBDAS, HERO_LRS, hero_figure  # noqa: E402
+from helpers.ch2.figures import HERO_LAMBDAS, HERO_LRS, hero  # noqa: E402
 from helpers.plots import use_book_style  # noqa: E402
 from helpers.widgets import LiveFigure, selection_slider  # noqa: E402
 
 
 def main() -> None:
     use_book_style()
-    fig, update = hero_figure()
+    fig, update = hero()
     live = LiveFigure(
         fig,
         update,

@@ -18,7 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from helpers.ch1.figures import HERO_LAMBDAS, hero_figure  # noqa: E402
+from helpers.ch1.figures import HERO_LAMBDAS, hero  # noqa: E402
 from helpers.ch1.ridge import make_data  # noqa: E402
 from helpers.plots import use_book_style  # noqa: E402
 from helpers.widgets import live_slider  # noqa: E402
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="passes over the slider values")
     rounds = parser.parse_args().rounds
     use_book_style()
-    fig, update = hero_figure(make_data(), HERO_LAMBDAS)
+    fig, update = hero(make_data(), HERO_LAMBDAS)
     live = live_slider(fig, update, HERO_LAMBDAS, "λ", value=0.0)
     wall, cpu = [], []
     for _ in range(rounds):

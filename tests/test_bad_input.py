@@ -235,7 +235,7 @@ def rules_update():
 def grokking_update():
     stored = grok_sweep.load()
     sweep = {lam: stored.point(lam, 0) for lam in grok_sweep.LAMBDAS}
-    return ch5_figures.sweep_figure(sweep, lr=1e-3)[1]
+    return ch5_figures.hero(sweep, lr=1e-3)[1]
 
 
 def grid_train(name="adamw", lr=1e-3, lam=0.1, steps=None):

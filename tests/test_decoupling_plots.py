@@ -17,14 +17,14 @@ from helpers.ch2.figures import (  # noqa: E402
     effective_decay_figure,
     endpoints_figure,
     grid_figure,
-    hero_figure,
+    hero,
 )
 from helpers.widgets import LiveFigure, selection_slider, static_slider  # noqa: E402
 
 
 @pytest.fixture
-def hero():
-    fig, update = hero_figure()
+def hero_frames():
+    fig, update = hero()
     yield fig, update
     plt.close(fig)
 
@@ -35,8 +35,8 @@ def drawn_lines(fig):
 
 @pytest.mark.parametrize("lam", [0.0, max(HERO_LAMBDAS)])
 @pytest.mark.parametrize("lr", [min(HERO_LRS), max(HERO_LRS)])
-def test_every_slider_extreme_draws_finite_curves(hero, lam, lr):
-    fig, update = hero
+def test_every_slider_extreme_draws_finite_curves(hero_frames, lam, lr):
+    fig, update = hero_frames
     update(lam, lr)
     lines = drawn_lines(fig)
     assert len(lines) == 6  # two optimizers × (plane, w₂, w₁)
@@ -45,16 +45,16 @@ def test_every_slider_extreme_draws_finite_curves(hero, lam, lr):
     assert "nan" not in fig._suptitle.get_text()
 
 
-def test_lambda_zero_makes_the_two_optimizers_identical(hero):
-    fig, update = hero
+def test_lambda_zero_makes_the_two_optimizers_identical(hero_frames):
+    fig, update = hero_frames
     update(0.0, 1e-2)
     plane = fig.axes[0].get_lines()
     np.testing.assert_array_equal(plane[0].get_ydata(), plane[2].get_ydata())
 
 
-def test_adamw_box_is_drawn_on_every_frame_and_holds_adamw(hero):
+def test_adamw_box_is_drawn_on_every_frame_and_holds_adamw(hero_frames):
     """The box ‖w‖∞ ≤ 1/λ (Xie & Li) on every slider setting; AdamW's whole path inside it."""
-    fig, update = hero
+    fig, update = hero_frames
     plane, time_axes = fig.axes[:2]
     box = next(p for p in plane.patches if p.get_gid() == "adamw-box")
     edge_line = next(line for line in time_axes.get_lines() if line.get_gid() == "adamw-box-edge")
@@ -75,8 +75,8 @@ def test_adamw_box_is_drawn_on_every_frame_and_holds_adamw(hero):
             assert any(f"1/λ = {edge:.3g}" in label for label in labels)
 
 
-def test_live_figure_with_both_sliders_redraws_quickly(hero):
-    fig, update = hero
+def test_live_figure_with_both_sliders_redraws_quickly(hero_frames):
+    fig, update = hero_frames
     controls = {
         "lam": selection_slider(HERO_LAMBDAS, "λ", 0.1),
         "lr": selection_slider(HERO_LRS, "η", 1e-2),
@@ -92,8 +92,8 @@ def test_live_figure_with_both_sliders_redraws_quickly(hero):
     assert time.perf_counter() - start < 2.0
 
 
-def test_static_twin_has_one_distinct_frame_per_lambda(hero):
-    fig, update = hero
+def test_static_twin_has_one_distinct_frame_per_lambda(hero_frames):
+    fig, update = hero_frames
     page = static_slider(fig, lambda lam: update(lam, 1e-2), HERO_LAMBDAS, "λ", value=0.1).data
     frames = page.split("<script>")[1].count("data:image/png;base64,")
     assert frames == len(HERO_LAMBDAS)

@@ -72,8 +72,8 @@ def test_a_second_click_while_training_starts_nothing_and_stop_is_heard(sweep, d
     plt.close("all")
 
 
-def test_hero_figure_draws_a_distinct_frame_for_every_lambda(sweep):
-    fig, update = gpt_plots.hero_figure(sweep)
+def test_hero_draws_a_distinct_frame_for_every_lambda(sweep):
+    fig, update = gpt_plots.hero(sweep)
     script = static_slider(fig, update, sweep.lambdas, "λ").data.split("<script>")[1]
     frames = re.findall(r'"data:image/png;base64,[^"]+"', script)
     assert len(frames) == len(set(frames)) == len(sweep.lambdas)

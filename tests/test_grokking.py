@@ -214,16 +214,16 @@ def _fake_run(grok_step, last=300):
     return {"grok_step": grok_step, "history": history}
 
 
-def test_sweep_figure_redraws_for_every_lambda_including_zero():
+def test_hero_redraws_for_every_lambda_including_zero():
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers.ch5.figures import history_figure, sweep_figure
+    from helpers.ch5.figures import hero, history_figure
     from helpers.frames import figure_png
 
     sweep = {0.0: _fake_run(None), 0.5: _fake_run(300), 1.0: _fake_run(150)}
     seeds = {0.0: [None, None], 0.5: [300, 350, None], 1.0: [150, 180]}
-    fig, update = sweep_figure(sweep, lr=1e-3, seeds=seeds)
+    fig, update = hero(sweep, lr=1e-3, seeds=seeds)
     assert "each seed" in fig.axes[1].get_legend_handles_labels()[1]
     frames = set()
     for lam in sweep:

@@ -14,6 +14,7 @@ import math
 import os
 import random
 import signal
+import sys
 import time
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ import torch
 from helpers import train as train_module
 from helpers.ch5.grokking import GrokConfig, train_grokking
 from helpers.model import GPT
-from helpers.runtime import flushing_denormals, interrupts_held
+from helpers.runtime import flushing_denormals, interrupts_gated, interrupts_held
 from helpers.train import train
 from tests.test_train import TINY as TRAIN_TINY
 
@@ -199,6 +200,52 @@ def test_interrupts_held_delivers_one_sigint_after_the_block():
         time.sleep(0.01)
     assert held == [signal.SIGINT]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_gate_holds_ctrl_c_outside_the_loop_and_delivers_it_as_the_loop_starts():
+    with interrupts_gated() as loop_may_stop:
+        sigint()  # during the setup: held
+        time.sleep(0.01)
+        with pytest.raises(KeyboardInterrupt):
+            with loop_may_stop():  # delivered as the loop starts
+                time.sleep(1)
+                raise AssertionError("the held Ctrl-C was not delivered")
+        sigint()  # during the wrap-up: held, then dropped
+        time.sleep(0.01)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigint_during_the_setup_stops_the_run_before_its_first_step(data, reference, monkeypatch):
+    build = train_module.Run.__init__
+
+    def build_then_interrupt(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        sigint()
+        time.sleep(0.01)
+
+    monkeypatch.setattr(train_module.Run, "__init__", build_then_interrupt)
+    history = train(TINY, data=data, track=TRACK)
+    assert history.stopped == "interrupted" and history.loss == [] and history.step == []
+    assert_consistent(history, reference[1])
+
+
+def test_sigint_while_train_restores_autograd_does_not_lose_the_run(data, monkeypatch):
+    # the race the random test once hit: a Ctrl-C after the loop, while the settings of the
+    # caller are put back; it is dropped, and the finished run comes back
+    restore = torch.set_grad_enabled
+
+    def restore_then_interrupt(mode):
+        switched = restore(mode)
+        if sys._getframe(1).f_code.co_name == "grad_mode_kept":
+            sigint()
+            time.sleep(0.01)
+        return switched
+
+    monkeypatch.setattr(torch, "set_grad_enabled", restore_then_interrupt)
+    history = train(TINY, data=data)
+    assert history.stopped == "finished" and len(history.loss) == TINY.steps
+    result = train_grokking(GROK, num_threads=1)
+    assert result.stopped in ("max_steps", "grokked") and result.history["step"][-1] == 60
 
 
 GROK = GrokConfig(p=13, d_model=16, n_heads=2, d_mlp=32, max_steps=60, eval_every=3)

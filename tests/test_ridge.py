@@ -16,7 +16,7 @@ from helpers.ch1.figures import (  # noqa: E402
     HERO_LAMBDAS,
     LambdaAxis,
     distance_figure,
-    hero_figure,
+    hero,
     shrinkage_figure,
     validation_figure,
 )
@@ -232,7 +232,7 @@ def test_bad_input_names_the_argument(call, message):
 
 
 def test_live_slider_redraws_the_hero_when_lambda_changes():
-    fig, update = hero_figure(DATA, HERO_LAMBDAS)
+    fig, update = hero(DATA, HERO_LAMBDAS)
     live = live_slider(fig, update, HERO_LAMBDAS, "λ", value=0.0)
     fit_line = fig.axes[0].lines[-1]
     before_fit = fit_line.get_ydata().copy()
@@ -248,7 +248,7 @@ def test_live_slider_redraws_the_hero_when_lambda_changes():
 
 @pytest.mark.parametrize("lam", [HERO_LAMBDAS[0], HERO_LAMBDAS[-1]])
 def test_hero_extremes_are_finite_with_fixed_axes(lam):
-    fig, update = hero_figure(DATA, HERO_LAMBDAS)
+    fig, update = hero(DATA, HERO_LAMBDAS)
     update(lam)
     fit, coefficients = fig.axes
     assert np.all(np.isfinite(fit.lines[-1].get_ydata()))
@@ -259,7 +259,7 @@ def test_hero_extremes_are_finite_with_fixed_axes(lam):
 
 
 def test_static_slider_has_a_distinct_frame_per_lambda():
-    fig, update = hero_figure(DATA, HERO_LAMBDAS)
+    fig, update = hero(DATA, HERO_LAMBDAS)
     page = static_slider(fig, update, HERO_LAMBDAS, "λ", value=0.0).data
     frames = re.findall(r'"data:image/png;base64,[^"]+"', page.split("<script>")[1])
     assert len(frames) == len(HERO_LAMBDAS) == len(set(frames))

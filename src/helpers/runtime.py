@@ -2,15 +2,16 @@
 
 :func:`get_device`, :func:`set_seed` and :func:`runtime_summary` are the three lines at the top
 of every chapter. :func:`cpu_threads` and :func:`flush_denormals` set torch's CPU for one run and
-restore the caller's settings; :func:`interrupts_held` keeps Ctrl-C (the notebook's stop button)
-from cutting a piece of bookkeeping in half.
+restore the caller's settings; :func:`interrupts_gated` lets Ctrl-C (the notebook's stop button)
+stop a training loop but never its setup or wrap-up, and :func:`interrupts_held` keeps it from
+cutting a piece of bookkeeping in half.
 
 Introduced in the Introduction ("How to run this book").
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import os
 import platform
 import random
@@ -124,17 +125,6 @@ def grad_mode_kept():
         torch.set_grad_enabled(before)
 
 
-def keeps_grad_mode(function):
-    """Decorate ``function`` so that it runs under :func:`grad_mode_kept`."""
-
-    @functools.wraps(function)
-    def kept(*args, **kwargs):
-        with grad_mode_kept():
-            return function(*args, **kwargs)
-
-    return kept
-
-
 @contextmanager
 def interrupts_held(deliver: bool = True):
     """Hold Ctrl-C (SIGINT) while a block runs, so that it is never cut in half.
@@ -156,7 +146,51 @@ def interrupts_held(deliver: bool = True):
     finally:
         signal.signal(signal.SIGINT, previous)
         if held and deliver:
-            if callable(previous):
-                previous(signal.SIGINT, None)
-            elif previous == signal.SIG_DFL:
-                signal.raise_signal(signal.SIGINT)
+            _deliver(previous)
+
+
+def _deliver(handler) -> None:
+    """Hand one SIGINT to ``handler``: Python's raises KeyboardInterrupt; SIG_IGN drops it."""
+    if callable(handler):
+        handler(signal.SIGINT, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signal.SIGINT)
+
+
+@contextmanager
+def interrupts_gated():
+    """Hold Ctrl-C (SIGINT) while a training function runs, except where it opens the gate.
+
+    Yields ``loop_may_stop``, a context manager: inside it Ctrl-C raises ``KeyboardInterrupt``
+    as usual (a Ctrl-C held since the gate closed is delivered as it opens), and the loop stops.
+    Everywhere else, the setup before the loop and the wrap-up after it (packing the result,
+    restoring settings), a Ctrl-C is held and then dropped: the run is over, and its result must
+    not be lost between the loop and the caller. Python delivers SIGINT to the main thread only,
+    so elsewhere this holds nothing.
+    """
+    held: list[int] = []
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if on_main else None
+
+    def hold(signum, _frame):
+        held.append(signum)
+
+    @contextmanager
+    def loop_may_stop():
+        signal.signal(signal.SIGINT, previous)
+        try:
+            if held:
+                held.clear()
+                _deliver(previous)
+            yield
+        finally:
+            signal.signal(signal.SIGINT, hold)
+
+    if previous is None:  # not the main thread, or a handler Python did not install
+        yield contextlib.nullcontext
+        return
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield loop_may_stop
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -7,7 +7,7 @@ group and per tracked tensor, update-to-weight ratios, speed, and why it stopped
 turns NaN/inf, an interrupt (the notebook's stop button) or a callback asking to stop ends the
 run early with a message; the history so far comes back either way.
 
-The loop in :func:`train` is the whole algorithm; what it needs is built by :class:`Run` and
+The loop, :func:`train_loop`, is the whole algorithm; what it needs is built by :class:`Run` and
 what it measures is kept by :class:`~helpers.history.Recorder`. Started by ``torchrun`` (after
 ``torch.distributed.init_process_group``, as ``scripts/train_gpt.py`` does), the same loop runs
 data-parallel with PyTorch's DDP: each process takes its share of the same global batch, so the
@@ -34,7 +34,7 @@ from helpers.history import History, Recorder
 from helpers.model import GPT, flops_per_token
 from helpers.optim import Adam, AdamW
 from helpers.param_groups import param_groups
-from helpers.runtime import get_device, interrupts_held, keeps_grad_mode, set_seed
+from helpers.runtime import get_device, grad_mode_kept, interrupts_gated, set_seed
 from helpers.schedules import lr_multiplier
 from helpers.train_config import CPU_PRESET, TrainConfig
 
@@ -195,7 +195,6 @@ def _configure(config: TrainConfig, data, callback, overrides: dict) -> TrainCon
     return replace(config, **overrides)
 
 
-@keeps_grad_mode  # a Ctrl-C inside torch.no_grad() must not leave gradients off after
 def train(
     config: TrainConfig = CPU_PRESET,
     *,
@@ -222,37 +221,40 @@ def train(
     """
     config = _configure(config, data, callback, overrides)
     progress = check_bool("progress", progress)
-    log = None
-    try:
-        with interrupts_held(deliver=False) as held:  # Ctrl-C waits for the setup to finish
-            run = Run(config, data, track)
-            log = Recorder(run, callback, progress)
-        if held:
-            raise KeyboardInterrupt
-        model, optimizer = run.net, run.optimizer  # run.net: the model, or its DDP wrapper
-        stop = log.after_step(0)  # θ_0: evaluate it and call back, before any update
-        for step in range(1, config.steps + 1):
-            if stop:
-                break
-            x, y = run.next_batch()
-            with run.autocast():
-                _, loss = model(x, y)
-            loss_value = run.mean_over_processes(loss)
-            if log.diverged(step, loss_value):  # NaN/inf: stop, back to the last finite θ
-                break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            log.keep_weights()  # θ_{t−1}
-            # AdamW: θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·m̂_t/(√v̂_t + ε), with λ of θ's group
-            # (decoupled=False, Adam + L2: no shrink; λ·θ_{t−1} is added to g_t before m_t, v_t)
-            optimizer.step()
-            run.schedule.step()  # η_{t+1} = lr·s_{t+1}
-            stop = log.after_step(step, loss_value)  # count it, evaluate when due, call back
-    except KeyboardInterrupt:
-        if log is None:  # before the setup began: there is no run to return
-            raise
-        log.interrupted()
-    with interrupts_held(deliver=False):  # the run is over: a late Ctrl-C must not lose it
+    # Ctrl-C stops the loop, never the setup or the wrap-up: no run is lost between the two;
+    # and autograd is switched back on if a Ctrl-C inside torch.no_grad() left it off
+    with interrupts_gated() as loop_may_stop, grad_mode_kept():
+        run = Run(config, data, track)
+        log = Recorder(run, callback, progress)
+        try:
+            with loop_may_stop():
+                train_loop(run, log)
+        except KeyboardInterrupt:
+            log.interrupted()
         return log.finish()
+
+
+def train_loop(run: Run, log: Recorder) -> None:
+    """The loop of :func:`train`: forward, zero_grad, backward, clip, step, and the bookkeeping
+    (``log``) after each step, until the last step, a NaN/inf loss or a callback that stops."""
+    model, optimizer, config = run.net, run.optimizer, run.config  # net: model or DDP wrapper
+    stop = log.after_step(0)  # θ_0: evaluate it and call back, before any update
+    for step in range(1, config.steps + 1):
+        if stop:
+            break
+        x, y = run.next_batch()
+        with run.autocast():
+            _, loss = model(x, y)
+        loss_value = run.mean_over_processes(loss)
+        if log.diverged(step, loss_value):  # NaN/inf: stop, back to the last finite θ
+            break
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        log.keep_weights()  # θ_{t−1}
+        # AdamW: θ_t = (1 − η_t·λ)·θ_{t−1} − η_t·m̂_t/(√v̂_t + ε), with λ of θ's group
+        # (decoupled=False, Adam + L2: no shrink; λ·θ_{t−1} is added to g_t before m_t, v_t)
+        optimizer.step()
+        run.schedule.step()  # η_{t+1} = lr·s_{t+1}
+        stop = log.after_step(step, loss_value)  # count it, evaluate when due, call back

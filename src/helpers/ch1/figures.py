@@ -1,6 +1,6 @@
 """The figures of chapter 1 ("The L2 penalty, derived").
 
-:func:`hero_figure` returns a figure and its ``update(λ)``; the live slider (Jupyter/Colab) and
+:func:`hero` returns a figure and its ``update(λ)``; the live slider (Jupyter/Colab) and
 its kernel-free twin (the static page) both call that one function, so they show the same thing.
 λ axes hold λ = 0 one decade left of the smallest positive λ, on a tick labelled "0".
 """
@@ -72,9 +72,7 @@ class LambdaAxis:
         ax.set_xlabel("penalty strength λ")
 
 
-def hero_figure(
-    data: RidgeData, lambdas: Sequence[float]
-) -> tuple[Figure, Callable[[float], None]]:
+def hero(data: RidgeData, lambdas: Sequence[float]) -> tuple[Figure, Callable[[float], None]]:
     """The fit (left) and the size of every coefficient (right) for one λ of ``lambdas``."""
     colours = lambda_colors(lambdas)
     grid = np.linspace(-1, 1, 400)

@@ -1,6 +1,6 @@
 """The figures of chapter 2 (L2 inside Adam is not weight decay).
 
-:func:`hero_figure` returns a figure and its ``update(lam, lr)``: the live sliders (Jupyter,
+:func:`hero` returns a figure and its ``update(lam, lr)``: the live sliders (Jupyter,
 Colab) and the kernel-free twin (the static page) both call it, so they show the same thing.
 The other builders take numbers the chapter computed and only draw them.
 """
@@ -98,7 +98,7 @@ def _draw_box(box: Rectangle, box_edge: Line2D, lam: float, view: float) -> str:
     return f"AdamW's box ‖w‖∞ ≤ 1/λ = {edge:.3g}{beyond}"
 
 
-def hero_figure(
+def hero(
     config: ToyConfig | None = None,
 ) -> tuple[Figure, Callable[[float, float], None]]:
     """Adam + L2 and AdamW on the curvature toy: the paths in the plane, and w₂ over the steps.

@@ -1,6 +1,6 @@
 """The figures of chapter 4 (train a tiny GPT with a λ slider), drawn from the stored λ sweep.
 
-:func:`hero_figure` returns a figure and its ``update(λ)`` for the kernel-free slider;
+:func:`hero` returns a figure and its ``update(λ)`` for the kernel-free slider;
 :class:`LiveRunFigure` is the same loss panel with a run being trained drawn over the stored
 curves (the live panel of :mod:`helpers.ch4.panel`). Every λ has one colour throughout
 (:func:`helpers.plots.lambda_colors`, λ = 0 black).
@@ -46,7 +46,7 @@ def _lambda_ticks(ax: Axes, lambdas) -> None:
     ax.set_xlabel("weight decay λ")
 
 
-def hero_figure(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
+def hero(sweep: Sweep) -> tuple[Figure, Callable[[float], None]]:
     """Left: training (dashed) and validation (solid) loss over training for one λ (seed 0), over
     every λ's validation curve (faint). Right: the losses at the end of training against λ, the
     mean over the stored seeds with their range as a band."""

@@ -102,7 +102,7 @@ def _draw_accuracy(ax: Axes, history: dict, colour, grok_step: int | None, last_
     ax.legend(loc="upper left")
 
 
-def sweep_figure(
+def hero(
     sweep: dict[float, dict], lr: float, seeds: dict[float, Sequence[int | None]] | None = None
 ):
     """The λ sweep: one run's accuracy curves (left) and steps-to-grok against λ (right).

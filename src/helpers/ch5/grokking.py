@@ -36,6 +36,7 @@ from helpers.runtime import (
     flush_denormals,
     get_device,
     grad_mode_kept,
+    interrupts_gated,
     interrupts_held,
     set_seed,
 )
@@ -275,8 +276,11 @@ def train_grokking(
     if not isinstance(config, GrokConfig):
         raise ValueError(f"config must be a GrokConfig, got {config!r}")
     dev = get_device(device)
-    with cpu_threads(num_threads), flush_denormals(), grad_mode_kept():
-        return _train(config, dev)
+    # Ctrl-C stops the loop, never the setup or the wrap-up (restoring the settings): no run is
+    # lost between the two
+    with interrupts_gated() as loop_may_stop:
+        with cpu_threads(num_threads), flush_denormals(), grad_mode_kept():
+            return _train(config, dev, loop_may_stop)
 
 
 def _setup(config: GrokConfig, dev: torch.device):
@@ -299,43 +303,40 @@ def _setup(config: GrokConfig, dev: torch.device):
     return [t.to(dev) for t in tensors], model, optimizer, schedule
 
 
-def _train(config: GrokConfig, dev: torch.device) -> GrokResult:
-    """The training loop of :func:`train_grokking`, on ``dev`` with the threads as they are."""
-    model, history, grok_step, stopped = None, {key: [] for key in HISTORY_KEYS}, None, "max_steps"
+def _train(config: GrokConfig, dev: torch.device, loop_may_stop) -> GrokResult:
+    """The training loop of :func:`train_grokking`, on ``dev`` with the threads as they are;
+    Ctrl-C stops it inside ``loop_may_stop()`` only."""
+    history, grok_step, stopped = {key: [] for key in HISTORY_KEYS}, None, "max_steps"
     start = time.perf_counter()
+    (train_x, train_y, test_x, test_y), model, optimizer, schedule = _setup(config, dev)
     try:
-        with interrupts_held(deliver=False) as held:  # Ctrl-C waits for the setup to finish
-            (train_x, train_y, test_x, test_y), model, optimizer, schedule = _setup(config, dev)
-        if held:
-            raise KeyboardInterrupt
-        for step in range(config.max_steps + 1):
-            if step % config.eval_every == 0 or step == config.max_steps:
-                train_loss, train_acc, collapsed = _evaluate(model, train_x, train_y)
-                test_loss, test_acc, _ = _evaluate(model, test_x, test_y)
-                theta = weight_norm(model)
-                values = (step, train_loss, test_loss, train_acc, test_acc, theta, collapsed)
-                with interrupts_held():  # the row is added whole or not at all
-                    for key, value in zip(HISTORY_KEYS, values, strict=True):
-                        history[key].append(value)
-                if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
-                    stopped = f"diverged: loss is {train_loss} at step {step}"
-                    break
-                if grok_step is None and test_acc >= config.target_acc:
-                    grok_step = step
-                    if config.stop_at_target:
-                        stopped = "grokked"
+        with loop_may_stop():
+            for step in range(config.max_steps + 1):
+                if step % config.eval_every == 0 or step == config.max_steps:
+                    train_loss, train_acc, collapsed = _evaluate(model, train_x, train_y)
+                    test_loss, test_acc, _ = _evaluate(model, test_x, test_y)
+                    theta = weight_norm(model)
+                    values = (step, train_loss, test_loss, train_acc, test_acc, theta, collapsed)
+                    with interrupts_held():  # the row is added whole or not at all
+                        for key, value in zip(HISTORY_KEYS, values, strict=True):
+                            history[key].append(value)
+                    if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+                        stopped = f"diverged: loss is {train_loss} at step {step}"
                         break
-            if step == config.max_steps:
-                break
-            loss = cross_entropy_float64(model(train_x), train_y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            with interrupts_held():  # a step is taken whole or not at all
-                optimizer.step()
-                schedule.step()
+                    if grok_step is None and test_acc >= config.target_acc:
+                        grok_step = step
+                        if config.stop_at_target:
+                            stopped = "grokked"
+                            break
+                if step == config.max_steps:
+                    break
+                loss = cross_entropy_float64(model(train_x), train_y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                with interrupts_held():  # a step is taken whole or not at all
+                    optimizer.step()
+                    schedule.step()
     except KeyboardInterrupt:
-        if model is None:  # before the model was built: there is no run to return
-            raise
         stopped = "interrupted"
     if stopped == "max_steps" and grok_step is not None:
         stopped = "grokked"
