@@ -23,8 +23,9 @@ BOOK = ROOT / "book"
 
 BOOTSTRAP_MARK = "# Installs this book's `helpers` package"
 BOOTSTRAP_TEMPLATE = """\
-{mark} where it is missing or outdated (Colab, a downloaded
-# notebook); where version {version} is installed it does nothing.
+{mark} where it is missing or
+# outdated (Colab, a downloaded notebook); where version {version} is
+# installed it does nothing.
 import importlib
 import importlib.metadata
 import subprocess
@@ -37,7 +38,10 @@ except importlib.metadata.PackageNotFoundError:
 if installed != "{version}":
     again = ["--force-reinstall", "--no-deps"] if installed else []
     package = "{name} @ git+{url}@{branch}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *again, package], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", *again, package],
+        check=True,
+    )
     importlib.invalidate_caches()"""
 
 
