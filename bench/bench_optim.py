@@ -4,7 +4,7 @@
     python bench/bench_optim.py --threads 2 --device cuda
 
 The parameters are those of ``helpers.model.GPT`` with the CPU preset's shape
-(``helpers.train.CPU_PRESET``: 2 layers, 64 wide, 64 characters of context, biases on, the
+(``helpers.train_config.CPU_PRESET``: 2 layers, 64 wide, 64 characters of context, biases on, the
 output head tied to the token embedding) and a 100-character vocabulary, split by
 ``param_groups(model, 0.1, "nanogpt")`` into decayed matrices and not-decayed gains and biases;
 the first line of the output counts them.

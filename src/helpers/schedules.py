@@ -46,7 +46,7 @@ def cosine(step: int, steps: int) -> float:
 def lr_multiplier(step: int, config) -> float:
     """s_t of the tiny GPT (chapter 4) for the step with index ``step`` (0-based).
 
-    ``config`` is a :class:`helpers.train.TrainConfig`: :func:`warmup` over its
+    ``config`` is a :class:`helpers.train_config.TrainConfig`: :func:`warmup` over its
     ``warmup_steps``, then ``schedule="constant"`` (s_t = 1) or ``"cosine"``, which falls from 1
     to ``min_lr_ratio`` at the last step.
     """
