@@ -7,8 +7,9 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
 fi
 python - <<'PY'
 import sys
-if sys.version_info[:2] != (3, 11):
-    print(f"warning: requirements.txt pins versions seen working together on Python 3.11; "
-          f"this is Python {sys.version.split()[0]}, where some pins may not install", file=sys.stderr)
+if sys.version_info[:2] not in ((3, 11), (3, 12)):
+    print(f"warning: requirements.txt pins versions seen working together on Python 3.11 and "
+          f"3.12; this is Python {sys.version.split()[0]}, where some pins may not install",
+          file=sys.stderr)
 PY
 python -m pip install --quiet --disable-pip-version-check -r requirements.txt
