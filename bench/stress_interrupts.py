@@ -8,9 +8,10 @@ The test command sends 30 random SIGINTs to ``train()`` and 12 to ``train_grokki
 trial here starts a run of the tests' tiny model and sends one real SIGINT at a random instant
 inside it (uniform over 1.1 × an uninterrupted run's time, so some land after the loop, while
 the result is packed and the caller's settings restored). It counts the runs that came back,
-by how they stopped, and the SIGINTs that escaped from the function instead (``escaped``: the
-run was lost). Every run that came back is checked as the tests check it: consistent lists,
-the weights of the last step taken, autograd on.
+by how they stopped, the Ctrl-Cs that arrived before the run began (they raise
+KeyboardInterrupt, as anywhere else: nothing is lost) and the runs lost (``lost``: a Ctrl-C
+escaped after the run began). Every run that came back is checked as the tests check it:
+consistent lists, the weights of the last step taken, autograd on.
 """
 
 from __future__ import annotations
@@ -52,13 +53,13 @@ def trials(function, run, check, count: int, rng: random.Random) -> Counter:
     outcomes = Counter()
     for _ in range(count):
         result = None
-        with SigintLater(function, rng.uniform(0, 1.1 * seconds)):
+        with SigintLater(function, rng.uniform(0, 1.1 * seconds)) as later:
             try:
                 with contextlib.redirect_stdout(io.StringIO()):  # "interrupted after …"
                     result = run()
             except KeyboardInterrupt:
                 if result is None:
-                    outcomes["escaped"] += 1
+                    outcomes["lost" if later.began else "before the run began"] += 1
                     continue
         check(result)
         assert torch.is_grad_enabled()
@@ -85,7 +86,7 @@ def main() -> None:
         args.gpt,
         rng,
     )
-    print(f"train(), {args.gpt} trials: {dict(gpt)}; escaped: {gpt['escaped']}")
+    print(f"train(), {args.gpt} trials: {dict(gpt)}; runs lost: {gpt['lost']}")
     grok = trials(
         train_grokking,
         lambda: train_grokking(GROK, num_threads=1),
@@ -93,7 +94,7 @@ def main() -> None:
         args.grokking,
         rng,
     )
-    print(f"train_grokking(), {args.grokking} trials: {dict(grok)}; escaped: {grok['escaped']}")
+    print(f"train_grokking(), {args.grokking} trials: {dict(grok)}; runs lost: {grok['lost']}")
 
 
 if __name__ == "__main__":
