@@ -20,26 +20,26 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from helpers.ch2.figures import HERO_LAMBDAS, HERO_LRS, hero  # noqa: E402
+from helpers.ch2 import figures  # noqa: E402
 from helpers.plots import use_book_style  # noqa: E402
 from helpers.widgets import LiveFigure, selection_slider  # noqa: E402
 
 
 def main() -> None:
     use_book_style()
-    fig, update = hero()
+    fig, update = figures.hero()
     live = LiveFigure(
         fig,
         update,
         {
-            "lam": selection_slider(HERO_LAMBDAS, "λ", 0.1),
-            "lr": selection_slider(HERO_LRS, "η", 1e-2),
+            "lam": selection_slider(figures.HERO_LAMBDAS, "λ", 0.1),
+            "lr": selection_slider(figures.HERO_LRS, "η", 1e-2),
         },
     )
     timings: dict[str, list[float]] = {"new": [], "seen": []}
     for kind in ("new", "seen"):  # the second sweep revisits every setting
-        for lr in HERO_LRS:
-            for name, value in [("lr", lr)] + [("lam", lam) for lam in HERO_LAMBDAS]:
+        for lr in figures.HERO_LRS:
+            for name, value in [("lr", lr)] + [("lam", lam) for lam in figures.HERO_LAMBDAS]:
                 control = live.controls[name]
                 if control.value == value:
                     continue  # no change, no redraw

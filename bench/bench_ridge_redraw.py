@@ -18,8 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from helpers.ch1.figures import HERO_LAMBDAS, hero  # noqa: E402
-from helpers.ch1.ridge import make_data  # noqa: E402
+from helpers.ch1 import figures, ridge  # noqa: E402
 from helpers.plots import use_book_style  # noqa: E402
 from helpers.widgets import live_slider  # noqa: E402
 
@@ -29,11 +28,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="passes over the slider values")
     rounds = parser.parse_args().rounds
     use_book_style()
-    fig, update = hero(make_data(), HERO_LAMBDAS)
-    live = live_slider(fig, update, HERO_LAMBDAS, "λ", value=0.0)
+    fig, update = figures.hero(ridge.make_data(), figures.HERO_LAMBDAS)
+    live = live_slider(fig, update, figures.HERO_LAMBDAS, "λ", value=0.0)
     wall, cpu = [], []
     for _ in range(rounds):
-        for lam in HERO_LAMBDAS:
+        for lam in figures.HERO_LAMBDAS:
             live.controls["value"].value = lam  # as a drag does (this redraw is not timed)
             start_wall, start_cpu = time.perf_counter(), time.process_time()
             live.redraw()
