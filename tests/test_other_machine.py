@@ -21,13 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from helpers import corpus
+from helpers import corpus, precomputed, spreads
 from helpers.ch2 import grid
 from helpers.ch3 import rules_sweep
 from helpers.ch4 import sweep as gpt_sweep
 from helpers.ch5 import forgetting
 from helpers.ch5 import sweep as grok_sweep
 from helpers.ch6 import sweep as one_pass_sweep
+from helpers.ch7 import sweep as scaling_sweep
+from helpers.ch8 import sweep as other_optimizers_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_KERNELS = {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41"}
@@ -43,7 +45,16 @@ SPECS = [
     grok_sweep.STORED,
     forgetting.STORED,
     one_pass_sweep.STORED,
+    scaling_sweep.STORED,
+    other_optimizers_sweep.STORED,
+    spreads.spec(),
 ]
+
+
+def test_every_data_file_is_a_stored_result_of_the_book():
+    """No stray JSON in the package data (a test's demo file, a renamed sweep's old file)."""
+    files = {path.stem for path in precomputed.DATA_DIR.glob("*.json")}
+    assert files == {spec.name for spec in SPECS}
 
 
 def _other_python(version: str) -> str | None:
