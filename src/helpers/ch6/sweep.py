@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from helpers import precomputed
+from helpers import precomputed, spreads
 from helpers.ch6.onepass import OnePassConfig, Trainer, constant_and_wsd, train_one_pass
 from helpers.checks import check_choice, check_int, check_real
 
@@ -130,11 +130,6 @@ def final(stored: precomputed.Stored, run: str, key: str = "excess") -> dict[flo
 COMPARED = ("excess", "norm")  # what a live run is compared on (held-out loss, weight norm)
 
 
-def _relative_gap(a, b) -> float:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float((np.abs(a - b) / np.maximum(np.abs(b), 1e-12)).max())
-
-
 def _until(run: dict, until: int) -> dict[str, list]:
     n_eval = sum(step <= until for step in run["step"])
     n_norm = sum(step <= until for step in run["norm_step"])
@@ -157,11 +152,11 @@ def compare(stored: precomputed.Stored, live: dict, lam: float, seed: int, until
     seed_runs = [_until(stored.point(lam, s)["constant"], until) for s in others]
     out = {}
     for key in COMPARED:
-        gap = _relative_gap(mine[key], stored_run[key])
+        gap = spreads.relative_gap(mine[key], stored_run[key])
         if same:
             limit, basis = 10.0 ** (1 - stored.spec.digits), "same computation: rounding only"
         else:
-            limit = _relative_gap(seed_runs[0][key][1:], seed_runs[1][key][1:])
+            limit = spreads.relative_gap(seed_runs[0][key][1:], seed_runs[1][key][1:])
             basis = f"the gap between seeds {others[0]} and {others[1]}"
         out[key] = {"gap": gap, "limit": limit, "basis": basis}
     failed = {key: v for key, v in out.items() if v["gap"] > v["limit"]}

@@ -4,7 +4,7 @@
 Every row's numbers were checked against the sources its ``sources`` names (the papers' text
 and the official configs): B and D in tokens, η the peak learning rate, λ = 0.1 in every row
 (decoupled decay). ``mean_multiplier`` is s̄, the mean of η_t/η over the run, from the schedule
-the source states (warmup ignored); the comment above a row says how. ``status``: ✅ checked
+the source states (warmup ignored), computed in the row. ``status``: ✅ checked
 in the primary source, ◐ a part only in a secondary source, or a config whose use in the
 released run was not checked.
 A batch that ramps up is given at its final size. Models with no stated λ (Chinchilla, Gopher),
@@ -15,6 +15,7 @@ Introduced in chapter 7 (how λ should scale).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from helpers.ch7 import timescale
@@ -57,11 +58,13 @@ class Recipe:
     def surviving(self) -> float:
         """exp(−λ·Σ_t η_t) = exp(−ηλ·T·s̄): the share of a first-step update left at the end."""
         k = self.lr * self.weight_decay * self.steps * self.mean_multiplier
-        return timescale.math.exp(-k)
+        return math.exp(-k)
 
 
 _LLAMA = "cosine to 10 % of the peak"
 _GPT3 = "cosine to 10 % over 260B tokens, then 10 %; batch ramp ignored"
+# s̄ of GPT-3's schedule: cosine to 10 % over the first 260B of 300B tokens, then 10 %
+_GPT3_MEAN = (260 * TO_TEN_PERCENT + 40 * 0.1) / 300
 _PYTHIA_TOKENS = 299_892_736_000  # 143,000 steps × 2,097,152 tokens
 RECIPES = (
     Recipe(
@@ -112,7 +115,6 @@ RECIPES = (
         "touvron2023llama2",
         "✅",
     ),
-    # s̄ = (260 · 0.55 + 40 · 0.1)/300
     Recipe(
         "GPT-3 6.7B",
         "Adam",
@@ -120,7 +122,7 @@ RECIPES = (
         0.1,
         2e6,
         3e11,
-        0.49,
+        _GPT3_MEAN,
         _GPT3,
         "brown2020language",
         "✅",
@@ -132,7 +134,7 @@ RECIPES = (
         0.1,
         2e6,
         3e11,
-        0.49,
+        _GPT3_MEAN,
         _GPT3,
         "brown2020language",
         "✅",
@@ -144,7 +146,7 @@ RECIPES = (
         0.1,
         3.2e6,
         3e11,
-        0.49,
+        _GPT3_MEAN,
         _GPT3,
         "brown2020language",
         "✅",
@@ -185,7 +187,6 @@ RECIPES = (
         "groeneveld2024olmo; allenai_olmo_code",
         "◐",
     ),
-    # s̄ = 0.55 + 0.45 · sin(π·u)/(π·u) over the first u = 3.9/5 of a 5T cosine horizon
     Recipe(
         "OLMo 2 7B, stage 1",
         "AdamW",
@@ -193,12 +194,12 @@ RECIPES = (
         0.1,
         4_194_304,
         3.9e12,
-        0.668,
+        # s̄ = 0.55 + 0.45·sin(πu)/(πu), the first u = 3.9/5 of a 5T cosine horizon
+        0.55 + 0.45 * math.sin(math.pi * 3.9 / 5) / (math.pi * 3.9 / 5),
         "cosine to 10 % over 5T, stopped at 3.9T",
         "olmo2024olmo2; allenai_olmo_code",
         "◐",
     ),
-    # s̄ = 0.6 + 0.3 · 0.316 + 0.1 · 0.316²
     Recipe(
         "DeepSeek-V2",
         "AdamW",
@@ -206,12 +207,11 @@ RECIPES = (
         0.1,
         37.7e6,
         8.1e12,
-        0.705,
+        0.6 + 0.3 * 0.316 + 0.1 * 0.316**2,  # s̄: 60 % at 1, 30 % at 0.316, 10 % at 0.316²
         "steps of ×0.316 at 60 % and 90 % of the tokens",
         "deepseek2024v2",
         "✅",
     ),
-    # s̄ = (10 + 4.3 · 0.55 + 0.333 · 0.1 + 0.167 · 0.033)/14.8
     Recipe(
         "DeepSeek-V3",
         "AdamW",
@@ -219,12 +219,12 @@ RECIPES = (
         0.1,
         62.9e6,
         14.8e12,
-        0.838,
+        # s̄: 10T at 1, 4.3T of cosine to 10 %, then 0.333T at 0.1 and 0.167T at 0.033
+        (10 + 4.3 * TO_TEN_PERCENT + 0.333 * 0.1 + 0.167 * 0.033) / 14.8,
         "constant to 10T, cosine to 10 %, two low tails",
         "deepseek2024v3",
         "✅",
     ),
-    # s̄ = (10 + 5.5 · 0.55)/15.5
     Recipe(
         "Kimi K2",
         "MuonClip (Muon)",
@@ -232,7 +232,7 @@ RECIPES = (
         0.1,
         67e6,
         15.5e12,
-        0.837,
+        (10 + 5.5 * TO_TEN_PERCENT) / 15.5,  # s̄: 10T at 1, then 5.5T of cosine to 10 %
         "constant to 10T, cosine to 10 % over 5.5T",
         "kimi2025k2",
         "✅",

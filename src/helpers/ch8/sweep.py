@@ -24,10 +24,9 @@ Introduced in chapter 8 (Decay with other optimizers).
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, replace
 
-from helpers import corpus, precomputed
+from helpers import corpus, precomputed, spreads
 from helpers.ch8.training import RunConfig, train_run
 from helpers.runtime import cpu_threads
 
@@ -144,13 +143,6 @@ def load() -> Sweep:
     return precomputed.load(STORED, Sweep)
 
 
-def relative_gap(live: list[float], stored: list[float]) -> float:
-    """max |a − b| / max(|a|, |b|) over the pairs; inf if the lengths differ."""
-    if len(live) != len(stored):
-        return math.inf
-    return max(abs(a - b) / max(abs(a), abs(b)) for a, b in zip(live, stored, strict=True))
-
-
 def compare(stored: Sweep, live: dict, point: tuple) -> tuple[float, float, str]:
     """(gap, limit, basis) of the live run's validation-loss curve against the stored one.
 
@@ -160,12 +152,12 @@ def compare(stored: Sweep, live: dict, point: tuple) -> tuple[float, float, str]
     of the other seeds (a measured spread, far larger than any kernel's: see chapter 4).
     """
     reference = stored.point(*point)["val_loss"]
-    gap = relative_gap(live["val_loss"], reference)
+    gap = spreads.relative_gap(live["val_loss"], reference)
     if stored.same_computation():
         return gap, 10.0 ** (1 - stored.spec.digits), "same computation: rounding only"
     optimizer, lam, schedule, seed = point
     others = [
-        relative_gap(stored.point(optimizer, lam, schedule, s)["val_loss"], reference)
+        spreads.relative_gap(stored.point(optimizer, lam, schedule, s)["val_loss"], reference)
         for s in stored.record["config"]["seeds"]
         if s != seed
     ]
