@@ -156,34 +156,31 @@ class Recorder:
         return True
 
     def interrupted(self) -> None:
-        """Ctrl-C: stop with the history so far and the weights of the last step taken."""
-        with interrupts_held(deliver=False):
-            if self.kept_after == len(self.history.loss):  # cut short during its update
-                self._restore()
-            self.stopped = "interrupted"
-            self.message = (
-                f"interrupted after {self.steps_taken} steps; the history holds what was "
-                "measured so far, the model the weights after the last step taken"
-            )
+        """Ctrl-C: stop with the history so far and the weights of the last step taken.
+
+        Like :meth:`finish`, it runs after the loop, where train()'s gate
+        (:func:`helpers.runtime.interrupts_gated`) holds any further Ctrl-C."""
+        if self.kept_after == len(self.history.loss):  # cut short during its update
+            self._restore()
+        self.stopped = "interrupted"
+        self.message = (
+            f"interrupted after {self.steps_taken} steps; the history holds what was "
+            "measured so far, the model the weights after the last step taken"
+        )
 
     def finish(self) -> History:
         """Fill in the speed and how the run ended; the model is left in eval mode."""
-        with interrupts_held(deliver=False) as held:  # a second Ctrl-C must not lose the run
-            history, steps = self.history, self.steps_taken
-            history.wall_s = time.perf_counter() - self.start
-            if steps and self.train_s > 0:
-                history.ms_per_step = 1000 * self.train_s / steps
-                tokens = steps * self.config.batch_size * self.config.block_size
-                history.tokens_per_s = tokens / self.train_s
-            history.stopped = self.stopped
-            history.message = self.message or (
-                f"finished {steps} steps in {history.wall_s:.1f} s; "
-                f"val loss {history.val_loss[-1]:.3f}"
-            )
-            self.run.model.eval()
-        if held and history.stopped != "interrupted":
-            history.stopped = "interrupted"
-            history.message += " (then interrupted while finishing)"
+        history, steps = self.history, self.steps_taken
+        history.wall_s = time.perf_counter() - self.start
+        if steps and self.train_s > 0:
+            history.ms_per_step = 1000 * self.train_s / steps
+            tokens = steps * self.config.batch_size * self.config.block_size
+            history.tokens_per_s = tokens / self.train_s
+        history.stopped = self.stopped
+        history.message = self.message or (
+            f"finished {steps} steps in {history.wall_s:.1f} s; val loss {history.val_loss[-1]:.3f}"
+        )
+        self.run.model.eval()
         if self.progress or history.stopped in ("diverged", "interrupted"):
             print(history.message)
         return history
